@@ -1,0 +1,41 @@
+/**
+ * `shoal` command-line entry: dispatches to one module per subcommand.
+ * Each subcommand module exports `run(argv): Promise<number>` (the exit code)
+ * and is imported lazily so that `shoal worker` never loads the S3 server.
+ */
+
+interface Subcommand {
+  readonly summary: string;
+  readonly load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  scheduler: { summary: "start a scheduler", load: () => import("./scheduler.ts") },
+  worker: { summary: "start worker processes connected to a scheduler", load: () => import("./worker.ts") },
+};
+
+/** Registers a subcommand; used by areas that own their CLI module. */
+export function usage(): string {
+  const lines = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(12)} ${s.summary}`);
+  return `usage: shoal <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun 'shoal <command> --help' for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    const { VERSION } = await import("../version.ts");
+    console.log(VERSION);
+    return 0;
+  }
+  const sub = SUBCOMMANDS[name];
+  if (sub === undefined) {
+    console.error(`shoal: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await sub.load();
+  return mod.run(rest);
+}
