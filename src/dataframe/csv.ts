@@ -1,0 +1,404 @@
+/**
+ * CSV partition reader: validated, type-inferring parse of one byte block.
+ *
+ * A block is a byte range of a file aligned to line starts (Dask-style). The
+ * reader does two passes:
+ *
+ * 1. a fast scan in TypeScript over the bytes ({@link scanCsv}) that checks the
+ *    field count of every row, the quoting, and every value of a typed column,
+ *    and at the same time infers the exact type of every untyped column over
+ *    the whole block (null < bool < int64 < float64 < utf8) — so inference can
+ *    never be wrong for the block it describes;
+ * 2. the engine's parser (polars) with that schema.
+ *
+ * Polars alone is not enough: it silently drops extra fields, fills missing
+ * ones with null and turns an unparsable number into null. The scan turns each
+ * of those into a {@link CsvParseError} naming file, line and column.
+ *
+ * Line numbers: the error always carries the absolute byte offset and the line
+ * inside the block. When the caller knows the block's first line
+ * (`ctx.startLine`) the error names the file line directly; otherwise the
+ * caller resolves it only when an error happens, by counting newlines in the
+ * file prefix ({@link countNewlines}, {@link CsvParseError.withLine}).
+ *
+ * @module
+ */
+import { engine, type Frame } from "./engine.ts";
+import { CsvErrorKind, CsvParseError } from "./errors.ts";
+import { castToSchema, toPolarsType, type ColumnType, type Schema } from "./schema.ts";
+
+/** Where a block comes from and how to read it. */
+export interface CsvPartitionContext {
+  /** File path or URL, for error messages. */
+  file: string;
+  /** Absolute byte offset of `bytes[0]` in the file (default 0). */
+  byteOffset?: number;
+  /** 1-based file line of `bytes[0]`, if known (then errors name the file line). */
+  startLine?: number;
+  /**
+   * Column names. `null`: the block starts with the header line, which gives
+   * the names (the first block of a file read on its own).
+   */
+  header: readonly string[] | null;
+  /** The block starts with the header line, which is skipped (first block of a file). Default: `header === null`. */
+  skipHeader?: boolean;
+  /** Declared types: values are validated against them (a bad value is an error). */
+  dtypes?: Readonly<Partial<Schema>>;
+  /** A reconciled schema to widen the result to (never narrows; see {@link reconcileSchemas}). */
+  widenTo?: Readonly<Schema>;
+  /** Tokens meaning "missing" (default `["NA", ""]`; an empty field is always missing in numeric columns). */
+  naValues?: readonly string[];
+  /** Field delimiter, one byte (default `,`). */
+  delimiter?: string;
+  /** Quote character, one byte (default `"`). */
+  quote?: string;
+}
+
+/** What the scan found in a block. */
+export interface CsvScanResult {
+  /** Data rows (header excluded). */
+  rows: number;
+  /** Inferred type of each column over the scanned rows. */
+  schema: Schema;
+  /** Byte index in the buffer where the data rows start (after the header line). */
+  dataStart: number;
+  /** Column names (from ctx.header or the header line). */
+  columns: string[];
+}
+
+const K_NULL = 0, K_BOOL = 1, K_INT = 2, K_FLOAT = 3, K_STR = 4;
+const KIND_NAMES: ColumnType[] = ["null", "bool", "int64", "float64", "utf8"];
+const KIND_OF: Record<ColumnType, number> = { null: K_NULL, bool: K_BOOL, int64: K_INT, float64: K_FLOAT, utf8: K_STR };
+const NL = 10, CR = 13;
+const INT64_MAX = "9223372036854775807";
+
+function byte(s: string, what: string): number {
+  if (s.length !== 1 || s.charCodeAt(0) > 127) throw new RangeError(`options.${what} must be one ASCII character, got '${s}'`);
+  return s.charCodeAt(0);
+}
+
+/** Count `\n` bytes (for turning a byte offset into a line number). */
+export function countNewlines(buf: Uint8Array, start = 0, end = buf.length): number {
+  let n = 0;
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let i = b.indexOf(NL, start);
+  while (i !== -1 && i < end) { n++; i = b.indexOf(NL, i + 1); }
+  return n;
+}
+
+/** Kind of the bytes [s, e): int, float, bool or string (NA tokens are handled by the caller). */
+function classify(buf: Uint8Array, s: number, e: number): number {
+  let i = s;
+  const c0 = buf[i]!;
+  if (c0 === 45 || c0 === 43) i++; // - +
+  const digitsStart = i;
+  while (i < e && buf[i]! >= 48 && buf[i]! <= 57) i++;
+  const nInt = i - digitsStart;
+  if (i === e) {
+    if (nInt === 0) return K_STR;
+    if (nInt < 19) return K_INT;
+    if (nInt === 19) {
+      let d = "";
+      for (let j = digitsStart; j < e; j++) d += String.fromCharCode(buf[j]!);
+      return d <= INT64_MAX ? K_INT : K_FLOAT;
+    }
+    return K_FLOAT;
+  }
+  let nFrac = 0;
+  if (buf[i] === 46) { // .
+    i++;
+    const f = i;
+    while (i < e && buf[i]! >= 48 && buf[i]! <= 57) i++;
+    nFrac = i - f;
+  }
+  if (nInt + nFrac === 0) return classifyWord(buf, s, e);
+  if (i < e && (buf[i] === 101 || buf[i] === 69)) { // e E
+    i++;
+    if (i < e && (buf[i] === 45 || buf[i] === 43)) i++;
+    const x = i;
+    while (i < e && buf[i]! >= 48 && buf[i]! <= 57) i++;
+    if (i === x) return K_STR;
+  }
+  return i === e ? K_FLOAT : K_STR;
+}
+
+function classifyWord(buf: Uint8Array, s: number, e: number): number {
+  if (e - s > 9) return K_STR;
+  let w = "";
+  for (let j = s; j < e; j++) w += String.fromCharCode(buf[j]!);
+  w = w.toLowerCase();
+  if (w === "true" || w === "false") return K_BOOL;
+  if (w === "nan" || w === "inf" || w === "-inf" || w === "+inf" || w === "infinity" || w === "-infinity") return K_FLOAT;
+  return K_STR;
+}
+
+interface ScanOptions {
+  file: string;
+  byteOffset: number;
+  startLine: number | undefined;
+  /** Lines of the block before the scanned data (1 when the header was skipped). */
+  lineBase: number;
+  columns: string[];
+  declared: Int8Array; // -1 or K_*
+  na: Uint8Array[];
+  delim: number;
+  quote: number;
+  maxRows: number;
+  maxBytes: number;
+}
+
+function lineSnippet(buf: Uint8Array, start: number): string {
+  let end = start;
+  while (end < buf.length && buf[end] !== NL && end - start < 200) end++;
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("utf8").replace(/\r$/, "");
+}
+
+function fail(buf: Uint8Array, o: ScanOptions, kind: CsvErrorKind, lineInBlock: number, lineStart: number,
+  col: number | undefined, detail: string): never {
+  const inBlock = lineInBlock + o.lineBase;
+  const err = new CsvParseError({
+    kind, file: o.file, lineInBlock: inBlock, byteOffset: o.byteOffset + lineStart,
+    line: o.startLine !== undefined ? o.startLine + inBlock - 1 : undefined,
+    column: col !== undefined ? col + 1 : undefined,
+    columnName: col !== undefined ? o.columns[col] : undefined,
+    snippet: lineSnippet(buf, lineStart), detail,
+  });
+  throw err;
+}
+
+function isNa(buf: Uint8Array, s: number, e: number, na: Uint8Array[]): boolean {
+  const len = e - s;
+  if (len === 0) return true;
+  for (const t of na) {
+    if (t.length !== len) continue;
+    let j = 0;
+    while (j < len && buf[s + j] === t[j]) j++;
+    if (j === len) return true;
+  }
+  return false;
+}
+
+/**
+ * Scan header-less CSV rows in `buf[start..]`: validate field counts, quoting
+ * and declared types, and infer each column's type. Throws {@link CsvParseError}.
+ * `maxRows`/`maxBytes` stop early (for sampling); the last, possibly partial,
+ * line of a truncated sample is ignored.
+ */
+function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array } {
+  const ncols = o.columns.length;
+  const kinds = new Uint8Array(ncols);
+  const declared = o.declared;
+  // Columns whose kind is settled (declared utf8, or inferred utf8) need no classification.
+  const settled = new Uint8Array(ncols);
+  for (let c = 0; c < ncols; c++) if (declared[c] === K_STR) { settled[c] = 1; kinds[c] = K_STR; }
+  const n = o.maxBytes < buf.length - start ? start + o.maxBytes : buf.length;
+  const sampling = n < buf.length;
+  const { delim, quote, na } = o;
+  const maxSpecial = Math.max(delim, quote, NL, CR);
+  const lastCol = ncols - 1;
+  let i = start, col = 0, rows = 0, line = 1, lineStart = start, fieldStart = start;
+  let quoted = false;
+  let atEnd = false;
+  // No closures over the loop state: V8 keeps these variables in registers.
+  for (;;) {
+    let fieldEnd: number;
+    let isLineEnd: boolean;
+    if (i >= n) {
+      if (sampling || (fieldStart >= n && col === 0 && !quoted)) break;
+      fieldEnd = n > fieldStart && buf[n - 1] === CR ? n - 1 : n;
+      isLineEnd = true;
+      atEnd = true;
+    } else {
+      const b = buf[i]!;
+      if (b > maxSpecial) { i++; continue; }
+      if (b === quote && i === fieldStart) {
+        const qLine = line, qStart = i;
+        i++;
+        for (;;) {
+          while (i < n && buf[i] !== quote) { if (buf[i] === NL) line++; i++; }
+          if (i >= n) {
+            if (sampling) return { rows, kinds };
+            fail(buf, o, CsvErrorKind.BadQuote, qLine, lineStart, col, `unterminated quoted field starting at byte ${o.byteOffset + qStart}`);
+          }
+          if (buf[i + 1] === quote) { i += 2; continue; }
+          i++;
+          break;
+        }
+        const nb = i < n ? buf[i]! : NL;
+        if (nb !== delim && nb !== NL && !(nb === CR && (i + 1 >= n || buf[i + 1] === NL))) {
+          fail(buf, o, CsvErrorKind.BadQuote, qLine, lineStart, col, "unexpected character after closing quote");
+        }
+        quoted = true;
+        continue;
+      }
+      if (b === delim) {
+        fieldEnd = i;
+        isLineEnd = false;
+      } else if (b === NL) {
+        fieldEnd = i > fieldStart && buf[i - 1] === CR ? i - 1 : i;
+        isLineEnd = true;
+        if (col === 0 && fieldEnd === fieldStart && !quoted && ncols > 1) {
+          // blank line: skipped, as pandas does (skip_blank_lines=True)
+          line++; fieldStart = lineStart = ++i;
+          continue;
+        }
+      } else { i++; continue; }
+    }
+    // ---- end of a field [fieldStart, fieldEnd) in column `col`
+    if (col > lastCol) fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined, `expected ${ncols} fields, found more`);
+    if (settled[col] === 0 || quoted) {
+      let s = fieldStart, e = fieldEnd;
+      if (quoted) { s++; e--; }
+      // fast path: a plain integer of 1..18 digits
+      let j = s;
+      if (j < e && buf[j] === 45) j++;
+      const d0 = j;
+      while (j < e) { const c = buf[j]!; if (c < 48 || c > 57) break; j++; }
+      let k: number;
+      if (j === e && j > d0 && j - d0 < 19) k = K_INT;
+      else if (isNa(buf, s, e, na)) k = -1;
+      else k = classify(buf, s, e);
+      if (k >= 0) {
+        const d = declared[col]!;
+        if (d >= 0) {
+          if (d !== K_STR && !(k === d || (d === K_FLOAT && k === K_INT))) {
+            const v = Buffer.from(buf.buffer, buf.byteOffset + s, Math.min(e - s, 60)).toString("utf8");
+            fail(buf, o, CsvErrorKind.BadValue, line, lineStart, col, `cannot parse "${v}" as ${KIND_NAMES[d]}`);
+          }
+          kinds[col] = d;
+        } else if (k > kinds[col]!) {
+          kinds[col] = k;
+          if (k === K_STR) settled[col] = 1;
+        }
+      }
+    }
+    quoted = false;
+    if (isLineEnd) {
+      if (col !== lastCol) fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined, `expected ${ncols} fields, found ${col + 1}`);
+      rows++;
+      if (atEnd || rows >= o.maxRows) break;
+      col = 0; line++;
+      fieldStart = lineStart = ++i;
+    } else {
+      col++;
+      fieldStart = ++i;
+    }
+  }
+  return { rows, kinds };
+}
+
+/** Parse one CSV line (the header) into fields, honouring quotes. */
+export function parseCsvLine(line: string, delimiter = ",", quote = '"'): string[] {
+  const out: string[] = [];
+  let cur = "", inQ = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (inQ) {
+      if (ch === quote) { if (line[i + 1] === quote) { cur += quote; i++; } else inQ = false; } else cur += ch;
+    } else if (ch === quote && cur === "") inQ = true;
+    else if (ch === delimiter) { out.push(cur); cur = ""; } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Read the header line at the start of `bytes` (the first block of a file). */
+export function readCsvHeader(bytes: Uint8Array, opts: { file?: string; delimiter?: string; quote?: string } = {}): { columns: string[]; end: number } {
+  let end = 0;
+  while (end < bytes.length && bytes[end] !== NL) end++;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, end).toString("utf8").replace(/\r$/, "").replace(/^\uFEFF/, "");
+  const columns = parseCsvLine(text, opts.delimiter ?? ",", opts.quote ?? '"');
+  if (text.length === 0 || new Set(columns).size !== columns.length) {
+    throw new CsvParseError({ kind: CsvErrorKind.BadHeader, file: opts.file ?? "<bytes>", line: 1, lineInBlock: 1, byteOffset: 0,
+      snippet: text.slice(0, 200), detail: text.length === 0 ? "empty header line" : "duplicate column names in header" });
+  }
+  return { columns, end: end < bytes.length ? end + 1 : end };
+}
+
+function prepare(bytes: Uint8Array, ctx: CsvPartitionContext, maxRows: number, maxBytes: number): { o: ScanOptions; start: number } {
+  const delimiter = ctx.delimiter ?? ",";
+  const quote = ctx.quote ?? '"';
+  let columns: string[];
+  let start = 0;
+  const skip = ctx.skipHeader ?? ctx.header === null;
+  if (skip) {
+    const h = readCsvHeader(bytes, { file: ctx.file, delimiter, quote });
+    start = h.end;
+    columns = ctx.header ? [...ctx.header] : h.columns;
+  } else if (ctx.header) {
+    columns = [...ctx.header];
+  } else {
+    throw new RangeError("ctx.header must list the columns when ctx.skipHeader is false");
+  }
+  const declared = new Int8Array(columns.length).fill(-1);
+  for (const [name, t] of Object.entries(ctx.dtypes ?? {})) {
+    const idx = columns.indexOf(name);
+    if (idx < 0 || t === undefined) continue;
+    declared[idx] = KIND_OF[t];
+  }
+  const o: ScanOptions = {
+    file: ctx.file,
+    byteOffset: (ctx.byteOffset ?? 0) + start,
+    startLine: ctx.startLine,
+    lineBase: skip ? 1 : 0,
+    columns, declared,
+    na: (ctx.naValues ?? ["NA", ""]).map((s) => Buffer.from(s, "utf8")),
+    delim: byte(delimiter, "delimiter"), quote: byte(quote, "quote"),
+    maxRows, maxBytes,
+  };
+  return { o, start };
+}
+
+/**
+ * Validate a block and infer its schema without building a frame. With
+ * `sample` limits this is the cheap metadata pass (e.g. the first ~1 MB);
+ * without, it covers the whole block exactly.
+ */
+export function scanCsv(bytes: Uint8Array, ctx: CsvPartitionContext, sample: { maxRows?: number; maxBytes?: number } = {}): CsvScanResult {
+  const { o, start } = prepare(bytes, ctx, sample.maxRows ?? Infinity, sample.maxBytes ?? Infinity);
+  // The scan sees bytes relative to `start`; error offsets are relative to the data start.
+  const data = bytes.subarray(start);
+  const { rows, kinds } = scanRows(data, 0, o);
+  const schema: Schema = {};
+  o.columns.forEach((c, i) => { schema[c] = KIND_NAMES[kinds[i]!]!; });
+  return { rows, schema, dataStart: start, columns: o.columns };
+}
+
+/**
+ * Infer a schema from a generous sample of a block (default: 10,000 rows or
+ * 1 MiB, whichever ends first), NA-aware: a column with NA and integers is a
+ * nullable int64. Use {@link reconcileSchemas} across blocks.
+ */
+export function inferCsvSchema(bytes: Uint8Array, ctx: CsvPartitionContext, sample: { maxRows?: number; maxBytes?: number } = {}): Schema {
+  return scanCsv(bytes, ctx, { maxRows: sample.maxRows ?? 10_000, maxBytes: sample.maxBytes ?? 1 << 20 }).schema;
+}
+
+/**
+ * Parse one block of CSV bytes into a frame. Validates every row first
+ * (field count, quoting, declared types) and infers untyped columns over the
+ * whole block, so the result's types always fit its data; pass `widenTo` (a
+ * reconciled schema) to get the same schema as the other partitions.
+ *
+ * @throws {CsvParseError} on a malformed row, naming file, line and column.
+ * @example
+ * ```ts
+ * const df = readCsvPartition(bytes, { file: "questions.csv", header: null, naValues: ["NA"] });
+ * ```
+ */
+export function readCsvPartition(bytes: Uint8Array, ctx: CsvPartitionContext): Frame {
+  const scan = scanCsv(bytes, ctx);
+  const types = scan.columns.map((c) => scan.schema[c]!);
+  let df = engine().parseCsv(bytes.subarray(scan.dataStart), {
+    columns: scan.columns,
+    dtypes: types.map(toPolarsType),
+    naValues: ctx.naValues ?? ["NA", ""],
+    delimiter: ctx.delimiter ?? ",",
+    quote: ctx.quote ?? '"',
+  });
+  if (df.height !== scan.rows) {
+    throw new CsvParseError({ kind: CsvErrorKind.FieldCount, file: ctx.file, lineInBlock: 1, byteOffset: ctx.byteOffset ?? 0,
+      snippet: "", detail: `engine parsed ${df.height} rows where validation counted ${scan.rows}` });
+  }
+  if (ctx.widenTo) df = castToSchema(df, ctx.widenTo as Schema);
+  return df;
+}

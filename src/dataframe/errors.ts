@@ -1,0 +1,90 @@
+/**
+ * Typed errors of the DataFrame partition engine. Every class sets `name`,
+ * accepts `{ cause }` and carries structured fields, so a failure that crosses
+ * a process boundary as a record can be rebuilt with the same meaning.
+ *
+ * @module
+ */
+
+/** What went wrong in a CSV row. */
+export const CsvErrorKind = {
+  FieldCount: "field-count",
+  BadValue: "bad-value",
+  BadQuote: "bad-quote",
+  BadHeader: "bad-header",
+} as const;
+/** One of {@link CsvErrorKind}. */
+export type CsvErrorKind = (typeof CsvErrorKind)[keyof typeof CsvErrorKind];
+
+/** Structured fields of a {@link CsvParseError}. */
+export interface CsvParseErrorInfo {
+  kind: CsvErrorKind;
+  /** File path or URL the bytes came from. */
+  file: string;
+  /** 1-based physical line number in the whole file; undefined if not yet resolved (see {@link CsvParseError.withLine}). */
+  line?: number | undefined;
+  /** 1-based line number inside the parsed block. */
+  lineInBlock: number;
+  /** Absolute byte offset in the file of the start of the bad line. */
+  byteOffset: number;
+  /** 1-based column number, when one column is to blame. */
+  column?: number | undefined;
+  /** Column name, when known. */
+  columnName?: string | undefined;
+  /** The bad line (truncated to 200 characters). */
+  snippet: string;
+  /** Human detail, e.g. `cannot parse "12x" as int64`. */
+  detail: string;
+}
+
+/**
+ * A malformed CSV row: wrong field count, a value that does not parse as the
+ * column's type, or broken quoting. The message names file, line and column.
+ * Not retriable: the input must be fixed (or the column typed as `utf8`).
+ */
+export class CsvParseError extends Error {
+  override readonly name = "CsvParseError";
+  readonly retriable = false;
+  readonly info: CsvParseErrorInfo;
+  constructor(info: CsvParseErrorInfo, options?: { cause?: unknown }) {
+    super(CsvParseError.format(info), options);
+    this.info = info;
+  }
+  get file(): string { return this.info.file; }
+  get line(): number | undefined { return this.info.line; }
+  get column(): number | undefined { return this.info.column; }
+  get columnName(): string | undefined { return this.info.columnName; }
+  get kind(): CsvErrorKind { return this.info.kind; }
+
+  /** The same error with the file line resolved from the block's first line number (1-based). */
+  withLine(blockStartLine: number): CsvParseError {
+    return new CsvParseError({ ...this.info, line: blockStartLine + this.info.lineInBlock - 1 }, { cause: this.cause });
+  }
+
+  private static format(i: CsvParseErrorInfo): string {
+    const where = i.line !== undefined ? `${i.file}:${i.line}` : `${i.file} (byte ${i.byteOffset}, line ${i.lineInBlock} of its block)`;
+    const col = i.column !== undefined ? `, column ${i.column}${i.columnName !== undefined ? ` '${i.columnName}'` : ""}` : "";
+    return `malformed CSV row at ${where}${col}: ${i.detail}\n  row: ${i.snippet}\n  ` +
+      "fix the row, or declare the column as utf8 in options.dtypes to keep it as text";
+  }
+}
+
+/** Invalid options or frames given to a kernel (a programming error, not bad data). */
+export class DataFrameArgumentError extends Error {
+  override readonly name = "DataFrameArgumentError";
+  readonly retriable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The engine (polars) failed in a way not described by a more precise error. */
+export class EngineError extends Error {
+  override readonly name = "EngineError";
+  readonly retriable = false;
+  readonly operation: string;
+  constructor(operation: string, message: string, options?: { cause?: unknown }) {
+    super(`${operation}: ${message}`, options);
+    this.operation = operation;
+  }
+}
