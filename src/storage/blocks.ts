@@ -112,7 +112,7 @@ export async function splitBlocks(
 
 /** Options for {@link readBlock}. */
 export interface ReadBlockOptions extends StorageOptions {
-  /** Record delimiter; default `"\n"`. `null` reads the exact byte range. */
+  /** Record delimiter; default `"\n"`. `null` reads the exact byte range. Multi-byte delimiters must not overlap themselves (`"\r\n"` is fine; `"||"` with empty records is ambiguous). */
   delimiter?: string | Uint8Array | null;
   /** Skip the partial first record when `start > 0`; default true. */
   skipFirstPartialLine?: boolean;
