@@ -342,7 +342,9 @@ export async function glob(pattern: UrlLike, opts: StorageOptions = {}): Promise
     throw new InvalidArgumentError(`${p}: wildcards in bucket names are not supported; name the bucket literally`, p);
   }
   const re = globToRegExp(p);
-  const entries = await backend.list(literalBase, { ...opts, recursive });
+  const firstWild = p.slice(base.length).search(/[*?[{\\]/);
+  const namePrefix = firstWild > 0 ? p.slice(base.length, base.length + firstWild) : "";
+  const entries = await backend.list(literalBase, { ...opts, recursive, namePrefix });
   const out: string[] = [];
   for (const e of entries) if (e.type === "file" && re.test(e.url)) out.push(e.url);
   return out.sort();

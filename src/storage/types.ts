@@ -108,6 +108,12 @@ export interface StorageOptions {
 export interface ListOptions extends StorageOptions {
   /** List every object below the prefix (files only) instead of one level (files and directories). Default false. */
   recursive?: boolean;
+  /**
+   * Hint: only entries whose path below the directory starts with this string are
+   * wanted (glob passes the literal part of its pattern). Backends may ignore it;
+   * S3 uses it as part of the listing prefix.
+   */
+  namePrefix?: string;
 }
 
 /**

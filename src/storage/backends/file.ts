@@ -171,24 +171,21 @@ async function listDir(url: string, recursive: boolean, out: ListEntry[]): Promi
     if (code === "ENOENT" || code === "ENOTDIR") return;
     throw mapFsError(err, url);
   }
-  for (const d of dirents) {
-    if (d.name.includes(TMP_MARK) && d.name.startsWith(".")) continue;
+  const subdirs: string[] = [];
+  const visible = dirents.filter((d) => !(d.name.startsWith(".") && d.name.includes(TMP_MARK)));
+  // stat in parallel: one directory's entries at a time.
+  const stats = await Promise.all(visible.map((d) => fsp.stat(toFsPath(joinUrl(url, d.name))).catch(() => undefined)));
+  visible.forEach((d, i) => {
+    const st = stats[i];
     const child = joinUrl(url, d.name);
-    let isDir = d.isDirectory();
-    let isFile = d.isFile();
-    if (d.isSymbolicLink()) {
-      const st = await fsp.stat(toFsPath(child)).catch(() => undefined);
-      isDir = st?.isDirectory() ?? false;
-      isFile = st?.isFile() ?? false;
-    }
-    if (isDir) {
-      if (recursive) await listDir(child, true, out);
+    if (st?.isDirectory()) {
+      if (recursive) subdirs.push(child);
       else out.push({ type: "directory", url: `${child}/` });
-    } else if (isFile) {
-      const st = await fsp.stat(toFsPath(child)).catch(() => undefined);
-      if (st) out.push({ type: "file", url: child, size: st.size, mtime: st.mtime });
+    } else if (st?.isFile()) {
+      out.push({ type: "file", url: child, size: st.size, mtime: st.mtime });
     }
-  }
+  });
+  for (const sub of subdirs) await listDir(sub, true, out);
 }
 
 async function deleteFile(url: string): Promise<void> {

@@ -281,7 +281,8 @@ async function listBuckets(opts: StorageOptions): Promise<ListEntry[]> {
 async function listS3(url: string, opts: ListOptions): Promise<ListEntry[]> {
   const { scheme, bucket, key } = splitBucketKey(url);
   if (!bucket) return listBuckets(opts);
-  const prefix = key === "" || key.endsWith("/") ? key : `${key}/`;
+  const dirPrefix = key === "" || key.endsWith("/") ? key : `${key}/`;
+  const prefix = dirPrefix + (opts.namePrefix ?? "");
   const root = `${scheme}://${bucket}/`;
   const out: ListEntry[] = [];
   let token: string | undefined;
@@ -297,7 +298,7 @@ async function listS3(url: string, opts: ListOptions): Promise<ListEntry[]> {
         sendOpts(opts),
       );
       for (const o of r.Contents ?? []) {
-        if (o.Key === undefined || o.Key === prefix) continue; // skip "directory marker" objects
+        if (o.Key === undefined || o.Key === dirPrefix) continue; // skip "directory marker" objects
         out.push({ type: "file", url: root + o.Key, size: o.Size ?? 0, mtime: o.LastModified ?? new Date(0), etag: stripQuotes(o.ETag) });
       }
       for (const p of r.CommonPrefixes ?? []) if (p.Prefix) out.push({ type: "directory", url: root + p.Prefix });
