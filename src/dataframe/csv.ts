@@ -64,6 +64,8 @@ export interface CsvScanResult {
   dataStart: number;
   /** Column names (from ctx.header or the header line). */
   columns: string[];
+  /** Blank lines seen (skipped). */
+  blankLines: number;
 }
 
 const K_NULL = 0, K_BOOL = 1, K_INT = 2, K_FLOAT = 3, K_STR = 4;
@@ -184,7 +186,7 @@ function isNa(buf: Uint8Array, s: number, e: number, na: Uint8Array[]): boolean 
  * `maxRows`/`maxBytes` stop early (for sampling); the last, possibly partial,
  * line of a truncated sample is ignored.
  */
-function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array } {
+function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array; blank: number } {
   const ncols = o.columns.length;
   const kinds = new Uint8Array(ncols);
   const declared = o.declared;
@@ -199,6 +201,7 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
   let i = start, col = 0, rows = 0, line = 1, lineStart = start, fieldStart = start;
   let quoted = false;
   let atEnd = false;
+  let blank = 0;
   // No closures over the loop state: V8 keeps these variables in registers.
   for (;;) {
     let fieldEnd: number;
@@ -217,7 +220,7 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
         for (;;) {
           while (i < n && buf[i] !== quote) { if (buf[i] === NL) line++; i++; }
           if (i >= n) {
-            if (sampling) return { rows, kinds };
+            if (sampling) return { rows, kinds, blank };
             fail(buf, o, CsvErrorKind.BadQuote, qLine, lineStart, col, `unterminated quoted field starting at byte ${o.byteOffset + qStart}`);
           }
           if (buf[i + 1] === quote) { i += 2; continue; }
@@ -239,7 +242,7 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
         isLineEnd = true;
         if (col === 0 && fieldEnd === fieldStart && !quoted && ncols > 1) {
           // blank line: skipped, as pandas does (skip_blank_lines=True)
-          line++; fieldStart = lineStart = ++i;
+          line++; blank++; fieldStart = lineStart = ++i;
           continue;
         }
       } else { i++; continue; }
@@ -284,7 +287,13 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
       fieldStart = ++i;
     }
   }
-  return { rows, kinds };
+  return { rows, kinds, blank };
+}
+
+/** The bytes without blank lines (rare path: polars would read them as rows of nulls). */
+function dropBlankLines(buf: Uint8Array): Buffer {
+  const text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString("latin1");
+  return Buffer.from(text.replace(/^(?:\r?\n)+/, "").replace(/\n(?:\r?\n)+/g, "\n"), "latin1");
 }
 
 /** Parse one CSV line (the header) into fields, honouring quotes. */
@@ -339,7 +348,7 @@ function prepare(bytes: Uint8Array, ctx: CsvPartitionContext, maxRows: number, m
   const o: ScanOptions = {
     file: ctx.file,
     byteOffset: (ctx.byteOffset ?? 0) + start,
-    startLine: ctx.startLine,
+    startLine: ctx.startLine ?? (!ctx.byteOffset ? 1 : undefined),
     lineBase: skip ? 1 : 0,
     columns, declared,
     na: (ctx.naValues ?? ["NA", ""]).map((s) => Buffer.from(s, "utf8")),
@@ -358,10 +367,10 @@ export function scanCsv(bytes: Uint8Array, ctx: CsvPartitionContext, sample: { m
   const { o, start } = prepare(bytes, ctx, sample.maxRows ?? Infinity, sample.maxBytes ?? Infinity);
   // The scan sees bytes relative to `start`; error offsets are relative to the data start.
   const data = bytes.subarray(start);
-  const { rows, kinds } = scanRows(data, 0, o);
+  const { rows, kinds, blank } = scanRows(data, 0, o);
   const schema: Schema = {};
   o.columns.forEach((c, i) => { schema[c] = KIND_NAMES[kinds[i]!]!; });
-  return { rows, schema, dataStart: start, columns: o.columns };
+  return { rows, schema, dataStart: start, columns: o.columns, blankLines: blank };
 }
 
 /**
@@ -388,7 +397,8 @@ export function inferCsvSchema(bytes: Uint8Array, ctx: CsvPartitionContext, samp
 export function readCsvPartition(bytes: Uint8Array, ctx: CsvPartitionContext): Frame {
   const scan = scanCsv(bytes, ctx);
   const types = scan.columns.map((c) => scan.schema[c]!);
-  let df = engine().parseCsv(bytes.subarray(scan.dataStart), {
+  const data = bytes.subarray(scan.dataStart);
+  let df = engine().parseCsv(scan.blankLines > 0 ? dropBlankLines(data) : data, {
     columns: scan.columns,
     dtypes: types.map(toPolarsType),
     naValues: ctx.naValues ?? ["NA", ""],

@@ -84,7 +84,9 @@ export function fromPolarsType(dtype: pl.DataType): ColumnType {
 export function schemaOf(df: Frame): Schema {
   const out: Schema = {};
   for (const s of df.getColumns()) {
-    out[s.name] = s.nullCount() === s.len() && s.len() > 0 && fromPolarsType(s.dtype) === "utf8" ? "utf8" : fromPolarsType(s.dtype);
+    const t = fromPolarsType(s.dtype);
+    // an all-missing text column is what a null-only CSV column is stored as: it widens to anything
+    out[s.name] = t === "utf8" && s.len() > 0 && s.nullCount() === s.len() ? "null" : t;
   }
   return out;
 }
