@@ -1,0 +1,233 @@
+/**
+ * Request authentication: SigV4 in the Authorization header or in a
+ * presigned query string, or anonymous. Produces the principal and how the
+ * payload must be verified while it is read.
+ */
+import { S3Error } from "./errors.ts";
+import {
+  type QueryParam,
+  SIGV4_ALGORITHM,
+  canonicalHeaders,
+  canonicalQueryString,
+  canonicalRequest,
+  parseAmzDate,
+  parseAuthorizationHeader,
+  parseCredential,
+  signHex,
+  signaturesEqual,
+  signingKey,
+  stringToSign,
+  uriEncode,
+  safeDecode,
+} from "./sigv4.ts";
+import type { S3User, UserDirectory } from "./users.ts";
+
+/** Who is making a request. */
+export type Principal = { readonly type: "anonymous" } | { readonly type: "user"; readonly user: S3User };
+
+/** The anonymous principal. */
+export const ANONYMOUS: Principal = { type: "anonymous" };
+
+/** How the request body must be checked while it is read. */
+export type PayloadMode =
+  | { readonly type: "unsigned" }
+  | { readonly type: "sha256"; readonly hex: string }
+  | { readonly type: "streaming"; readonly signed: boolean; readonly trailer: boolean };
+
+/** What chunk-signature verification needs (seeded by the request signature). */
+export interface ChunkSigningContext {
+  key: Buffer;
+  scope: string;
+  amzDate: string;
+  seedSignature: string;
+}
+
+/** Outcome of authentication. */
+export interface AuthResult {
+  principal: Principal;
+  payload: PayloadMode;
+  chunkSigning?: ChunkSigningContext;
+}
+
+/** The request facts authentication looks at. */
+export interface AuthInput {
+  method: string;
+  rawPath: string;
+  params: readonly QueryParam[];
+  headers: Map<string, string[]>;
+  now: number;
+}
+
+/** Largest allowed clock skew for header-signed requests. */
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+
+function header(h: Map<string, string[]>, name: string): string | undefined {
+  const v = h.get(name);
+  return v === undefined ? undefined : v.join(",");
+}
+
+function param(params: readonly QueryParam[], name: string): string | undefined {
+  return params.find((p) => p.name === name)?.value;
+}
+
+/** Candidate canonical URIs: the path exactly as sent, and re-encoded from its decoded form. */
+function canonicalUris(rawPath: string): string[] {
+  const decoded = rawPath
+    .split("/")
+    .map((seg) => uriEncode(safeDecode(seg), false))
+    .join("/");
+  return decoded === rawPath ? [rawPath] : [decoded, rawPath];
+}
+
+function payloadMode(hash: string | undefined): PayloadMode {
+  switch (hash) {
+    case undefined:
+    case "UNSIGNED-PAYLOAD":
+      return { type: "unsigned" };
+    case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD":
+      return { type: "streaming", signed: true, trailer: false };
+    case "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER":
+      return { type: "streaming", signed: true, trailer: true };
+    case "STREAMING-UNSIGNED-PAYLOAD-TRAILER":
+      return { type: "streaming", signed: false, trailer: true };
+    default:
+      if (!/^[0-9a-f]{64}$/.test(hash)) {
+        throw new S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-* or a SHA-256 hex digest", {
+          extra: { ArgumentName: "x-amz-content-sha256", ArgumentValue: hash },
+        });
+      }
+      return { type: "sha256", hex: hash };
+  }
+}
+
+function lookupUser(users: UserDirectory, ak: string): S3User {
+  const u = users.byAccessKey(ak);
+  if (u === undefined) throw new S3Error("InvalidAccessKeyId", undefined, { extra: { AWSAccessKeyId: ak } });
+  return u;
+}
+
+interface SignatureCheck {
+  input: AuthInput;
+  user: S3User;
+  cred: { date: string; region: string; service: string; scope: string };
+  amzDate: string;
+  signedHeaders: string[];
+  canonicalQuery: string;
+  payloadHash: string;
+  signature: string;
+}
+
+function checkSignature(c: SignatureCheck): Buffer {
+  const key = signingKey(c.user.secretKey, c.cred.date, c.cred.region, c.cred.service);
+  const ch = canonicalHeaders(c.input.headers, c.signedHeaders);
+  for (const uri of canonicalUris(c.input.rawPath)) {
+    const creq = canonicalRequest({
+      method: c.input.method,
+      canonicalUri: uri,
+      canonicalQuery: c.canonicalQuery,
+      canonicalHeaders: ch,
+      signedHeaders: c.signedHeaders.join(";"),
+      payloadHash: c.payloadHash,
+    });
+    if (signaturesEqual(signHex(key, stringToSign(c.amzDate, c.cred.scope, creq)), c.signature)) return key;
+  }
+  throw new S3Error("SignatureDoesNotMatch", undefined, { extra: { AWSAccessKeyId: c.user.accessKey } });
+}
+
+function requestTime(h: Map<string, string[]>): { amzDate: string; ms: number } {
+  const amz = header(h, "x-amz-date");
+  if (amz !== undefined) return { amzDate: amz, ms: parseAmzDate(amz) };
+  const d = header(h, "date");
+  if (d !== undefined) {
+    const ms = Date.parse(d);
+    return { amzDate: Number.isNaN(ms) ? d : new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, ""), ms };
+  }
+  throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+}
+
+function authenticateHeader(input: AuthInput, users: UserDirectory, value: string): AuthResult {
+  const parsed = parseAuthorizationHeader(value);
+  const { amzDate, ms } = requestTime(input.headers);
+  if (Number.isNaN(ms)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+  const user = lookupUser(users, parsed.credential.accessKey);
+  const payloadHash = header(input.headers, "x-amz-content-sha256");
+  if (payloadHash === undefined) {
+    throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
+  }
+  const payload = payloadMode(payloadHash);
+  const key = checkSignature({
+    input,
+    user,
+    cred: parsed.credential,
+    amzDate,
+    signedHeaders: parsed.signedHeaders,
+    canonicalQuery: canonicalQueryString(input.params),
+    payloadHash,
+    signature: parsed.signature,
+  });
+  if (Math.abs(input.now - ms) > MAX_SKEW_MS) {
+    throw new S3Error("RequestTimeTooSkewed", undefined, {
+      extra: { RequestTime: amzDate, ServerTime: new Date(input.now).toISOString() },
+    });
+  }
+  const result: AuthResult = { principal: { type: "user", user }, payload };
+  if (payload.type === "streaming" && payload.signed) {
+    result.chunkSigning = { key, scope: parsed.credential.scope, amzDate, seedSignature: parsed.signature };
+  }
+  return result;
+}
+
+const MAX_PRESIGN_EXPIRES = 604800;
+
+function authenticateQuery(input: AuthInput, users: UserDirectory): AuthResult {
+  const p = (n: string): string => {
+    const v = param(input.params, n);
+    if (v === undefined) throw new S3Error("AuthorizationQueryParametersError", `Query-string authentication requires ${n}`);
+    return v;
+  };
+  if (p("X-Amz-Algorithm") !== SIGV4_ALGORITHM) {
+    throw new S3Error("AuthorizationQueryParametersError", `X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}"`);
+  }
+  const cred = parseCredential(p("X-Amz-Credential"), "AuthorizationQueryParametersError");
+  const amzDate = p("X-Amz-Date");
+  const start = parseAmzDate(amzDate);
+  if (Number.isNaN(start)) throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Date must be in the ISO8601 Long Format");
+  const expires = Number(p("X-Amz-Expires"));
+  if (!Number.isInteger(expires)) throw new S3Error("AuthorizationQueryParametersError", "X-Amz-Expires should be a number");
+  const user = lookupUser(users, cred.accessKey);
+  const payloadHash = param(input.params, "X-Amz-Content-Sha256") ?? header(input.headers, "x-amz-content-sha256") ?? "UNSIGNED-PAYLOAD";
+  checkSignature({
+    input,
+    user,
+    cred,
+    amzDate,
+    signedHeaders: p("X-Amz-SignedHeaders").toLowerCase().split(";"),
+    canonicalQuery: canonicalQueryString(input.params, "X-Amz-Signature"),
+    payloadHash,
+    signature: p("X-Amz-Signature"),
+  });
+  if (expires > MAX_PRESIGN_EXPIRES) {
+    throw new S3Error("AccessDenied", "X-Amz-Expires must be less than a week (in seconds) that is 604800 seconds");
+  }
+  if (expires <= 0 || input.now > start + expires * 1000) throw new S3Error("AccessDenied", "Request has expired");
+  if (start - input.now > MAX_SKEW_MS) throw new S3Error("AccessDenied", "Request is not valid yet");
+  return { principal: { type: "user", user }, payload: payloadMode(payloadHash) };
+}
+
+/**
+ * Authenticates a request. Requests with neither an Authorization header nor
+ * presigned query parameters are anonymous; a bad signature is an error, never
+ * a silent downgrade to anonymous.
+ */
+export function authenticate(input: AuthInput, users: UserDirectory): AuthResult {
+  const authz = header(input.headers, "authorization");
+  if (authz !== undefined && authz !== "") return authenticateHeader(input, users, authz);
+  if (param(input.params, "X-Amz-Algorithm") !== undefined || param(input.params, "X-Amz-Signature") !== undefined) {
+    return authenticateQuery(input, users);
+  }
+  if (param(input.params, "AWSAccessKeyId") !== undefined && param(input.params, "Signature") !== undefined) {
+    throw new S3Error("InvalidRequest", "Signature Version 2 is not supported; use AWS4-HMAC-SHA256 (SigV4)");
+  }
+  const ph = header(input.headers, "x-amz-content-sha256");
+  return { principal: ANONYMOUS, payload: payloadMode(ph) };
+}

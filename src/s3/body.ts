@@ -1,0 +1,118 @@
+/**
+ * Reading request bodies: decoding aws-chunked payloads, hashing (MD5 for the
+ * ETag, SHA-256 when the payload is signed), checking Content-MD5 and
+ * writing object data durably to a temp file.
+ */
+import { createHash } from "node:crypto";
+import { open, unlink } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import type { ChunkSigningContext, PayloadMode } from "./auth.ts";
+import { decodeAwsChunked } from "./chunked.ts";
+import { S3Error } from "./errors.ts";
+
+/** What to verify while reading a body. */
+export interface BodyChecks {
+  payload: PayloadMode;
+  chunkSigning?: ChunkSigningContext;
+  /** Content-MD5 header value (base64), if sent. */
+  contentMd5?: string;
+  /** x-amz-decoded-content-length for aws-chunked bodies. */
+  decodedLength?: number;
+  /** Largest body accepted. */
+  maxSize?: number;
+  /** Receives trailing headers of aws-chunked bodies. */
+  trailers?: Map<string, string>;
+}
+
+/** A body written to a temp file. */
+export interface ReceivedFile {
+  path: string;
+  size: number;
+  /** Binary MD5 of the payload. */
+  md5: Buffer;
+}
+
+function expectedMd5(contentMd5: string | undefined): Buffer | undefined {
+  if (contentMd5 === undefined) return undefined;
+  const b = Buffer.from(contentMd5, "base64");
+  if (b.length !== 16 || b.toString("base64") !== contentMd5.trim()) throw new S3Error("InvalidDigest");
+  return b;
+}
+
+function payloadSource(req: Readable, checks: BodyChecks): AsyncIterable<Buffer> {
+  if (checks.payload.type !== "streaming") return req as AsyncIterable<Buffer>;
+  return decodeAwsChunked(req as AsyncIterable<Buffer>, {
+    ...(checks.chunkSigning ? { signing: checks.chunkSigning } : {}),
+    trailer: checks.payload.trailer,
+    ...(checks.trailers ? { trailers: checks.trailers } : {}),
+  });
+}
+
+/** Hashes chunks as they pass and checks the digests at the end. */
+class BodyVerifier {
+  private readonly md5 = createHash("md5");
+  private readonly sha = createHash("sha256");
+  private readonly wantMd5: Buffer | undefined;
+  size = 0;
+
+  constructor(private readonly checks: BodyChecks) {
+    this.wantMd5 = expectedMd5(checks.contentMd5);
+  }
+
+  update(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.checks.maxSize !== undefined && this.size > this.checks.maxSize) {
+      throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+    }
+    this.md5.update(chunk);
+    if (this.checks.payload.type === "sha256") this.sha.update(chunk);
+  }
+
+  finish(): Buffer {
+    const md5 = this.md5.digest();
+    const p = this.checks.payload;
+    if (p.type === "sha256" && this.sha.digest("hex") !== p.hex) throw new S3Error("XAmzContentSHA256Mismatch");
+    if (this.checks.decodedLength !== undefined && p.type === "streaming" && this.size !== this.checks.decodedLength) {
+      throw new S3Error("IncompleteBody");
+    }
+    if (this.wantMd5 !== undefined && !this.wantMd5.equals(md5)) throw new S3Error("BadDigest");
+    return md5;
+  }
+}
+
+/**
+ * Streams a request body to a new fsynced temp file at `path`. On any
+ * failure (bad digest, bad chunk signature, dropped connection) the temp
+ * file is removed and the error rethrown.
+ */
+export async function receiveToFile(req: Readable, path: string, checks: BodyChecks): Promise<ReceivedFile> {
+  const v = new BodyVerifier(checks);
+  const fh = await open(path, "w");
+  let ok = false;
+  try {
+    for await (const chunk of payloadSource(req, checks)) {
+      v.update(chunk);
+      let off = 0;
+      while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+    }
+    const md5 = v.finish();
+    await fh.sync();
+    ok = true;
+    return { path, size: v.size, md5 };
+  } finally {
+    await fh.close().catch(() => undefined);
+    if (!ok) await unlink(path).catch(() => undefined);
+  }
+}
+
+/** Reads a small request body (XML, JSON, form) into memory, with the same checks. */
+export async function receiveBuffer(req: Readable, checks: BodyChecks): Promise<Buffer> {
+  const v = new BodyVerifier({ maxSize: 20 * 1024 * 1024, ...checks });
+  const parts: Buffer[] = [];
+  for await (const chunk of payloadSource(req, checks)) {
+    v.update(chunk);
+    parts.push(chunk);
+  }
+  v.finish();
+  return Buffer.concat(parts);
+}
