@@ -26,12 +26,12 @@ import { urlToString } from "./url.ts";
 
 const gunzip = promisify(gunzipCb);
 
-/** Compression codecs the storage layer understands. */
+/** Compression codecs the storage layer understands. @example `readText(url, { compression: Compression.gzip })` */
 export const Compression = { gzip: "gzip" } as const;
-/** A compression codec name. */
+/** A compression codec name. @example `const c: Compression = "gzip";` */
 export type Compression = (typeof Compression)[keyof typeof Compression];
 
-/** Compression option: a codec, `null` for none, or `"infer"` from the file extension (default). */
+/** Compression option: a codec, `null` for none, or `"infer"` from the file extension (default). @example `{ compression: null }` */
 export type CompressionOption = Compression | null | "infer";
 
 /**
@@ -70,7 +70,7 @@ export interface Block {
   compression: Compression | null;
 }
 
-/** Options for {@link splitBlocks}. */
+/** Options for {@link splitBlocks}. @example `splitBlocks("logs/*.txt", 1 << 26, { compression: null })` */
 export interface SplitOptions extends StorageOptions {
   /** Compression; default `"infer"` from the extension. Compressed objects form one block. */
   compression?: CompressionOption;
@@ -110,7 +110,7 @@ export async function splitBlocks(
   return out;
 }
 
-/** Options for {@link readBlock}. */
+/** Options for {@link readBlock}. @example `readBlock(u, s, e, { delimiter: "\r\n" })` */
 export interface ReadBlockOptions extends StorageOptions {
   /** Record delimiter; default `"\n"`. `null` reads the exact byte range. Multi-byte delimiters must not overlap themselves (`"\r\n"` is fine; `"||"` with empty records is ambiguous). */
   delimiter?: string | Uint8Array | null;
@@ -195,7 +195,7 @@ async function decompressBuffer(url: string, data: Buffer, compression: Compress
   }
 }
 
-/** Options for {@link openDecompressed} and {@link readText}. */
+/** Options for {@link openDecompressed} and {@link readText}. @example `readText("x.dat", { compression: "gzip" })` */
 export interface DecompressOptions extends StorageOptions {
   /** Compression; default `"infer"` from the extension. */
   compression?: CompressionOption;

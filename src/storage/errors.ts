@@ -13,7 +13,7 @@
  * @module
  */
 
-/** Options common to storage errors. */
+/** Options common to storage errors. @example `new StorageError("x: failed", { url: "x", cause: err, retriable: true })` */
 export interface StorageErrorOptions {
   /** The URL the operation was about. */
   url?: string;

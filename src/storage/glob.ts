@@ -60,7 +60,14 @@ export function globBase(pattern: string): { base: string; recursive: boolean } 
   return { base, recursive: rest.includes("/") || rest.includes("**") };
 }
 
-/** Remove `\` escapes from a literal part of a pattern. */
+/**
+ * Remove `\` escapes from a literal part of a pattern.
+ *
+ * @example
+ * ```ts
+ * unescapeGlob("data/\\*.csv"); // "data/*.csv"
+ * ```
+ */
 export function unescapeGlob(s: string): string {
   return s.replace(/\\(.)/g, "$1");
 }

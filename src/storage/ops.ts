@@ -244,6 +244,13 @@ class Channel implements AsyncIterable<Uint8Array> {
 /**
  * A Writable whose `finish` event fires only after the object is committed.
  * `done` resolves with the write's result (or rejects with its error).
+ *
+ * @example
+ * ```ts
+ * const ws = createWriteStream("s3://b/out.csv");
+ * ws.end("a,b\n");
+ * const { size } = await ws.done;
+ * ```
  */
 export interface StorageWriteStream extends Writable {
   /** Settles when the write is committed (or has failed and been cleaned up). */
@@ -363,7 +370,14 @@ export async function remove(url: UrlLike, opts: StorageOptions = {}): Promise<v
   await backendFor(u).delete(u, opts);
 }
 
-/** Options for {@link copy}. */
+/**
+ * Options for {@link copy}.
+ *
+ * @example
+ * ```ts
+ * await copy("s3://a/x", "s3://b/x", { s3: dstS3, sourceOptions: { s3: srcS3 } });
+ * ```
+ */
 export interface CopyOptions extends WriteOptions {
   /** Options for reading the source when they differ from the destination's (e.g. another S3 endpoint). */
   sourceOptions?: StorageOptions;

@@ -9,7 +9,7 @@
  */
 import type { Readable } from "node:stream";
 
-/** Anything the storage functions accept as a location: a URL string, a plain path, or a `URL`. */
+/** Anything the storage functions accept as a location: a URL string, a plain path, or a `URL`. @example `read(new URL("file:///tmp/a%20b"))` */
 export type UrlLike = string | URL;
 
 /**
@@ -144,10 +144,10 @@ export interface WriteOptions extends StorageOptions {
   contentType?: string;
 }
 
-/** Data accepted by `write`: bytes, text (UTF-8), or a stream / async iterable of byte chunks. */
+/** Data accepted by `write`: bytes, text (UTF-8), or a stream / async iterable of byte chunks. @example `write(url, createReadStream(src))` */
 export type WriteData = string | Uint8Array | AsyncIterable<Uint8Array | string> | Readable;
 
-/** Result of a completed write. */
+/** Result of a completed write. @example `const { size, etag } = await write(url, data);` */
 export interface WriteResult {
   /** The URL written. */
   url: string;

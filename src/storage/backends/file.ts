@@ -20,7 +20,14 @@ import { joinUrl } from "../url.ts";
 
 const TMP_MARK = ".shoal-tmp-";
 
-/** The file system path of a plain path or `file://` URL (taken literally, no percent-decoding). */
+/**
+ * The file system path of a plain path or `file://` URL (taken literally, no percent-decoding).
+ *
+ * @example
+ * ```ts
+ * toFsPath("file:///tmp/a b.csv"); // "/tmp/a b.csv"
+ * ```
+ */
 export function toFsPath(url: string): string {
   if (/^file:\/\//i.test(url)) {
     const rest = url.slice("file://".length);
@@ -36,7 +43,14 @@ export function toFsPath(url: string): string {
   return url;
 }
 
-/** Map a Node fs error to a storage error for `url`. */
+/**
+ * Map a Node fs error to a storage error for `url`.
+ *
+ * @example
+ * ```ts
+ * try { await fsp.stat(p); } catch (e) { throw mapFsError(e, p); } // ENOENT → NotFoundError
+ * ```
+ */
 export function mapFsError(err: unknown, url: string): StorageError {
   if (err instanceof StorageError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
