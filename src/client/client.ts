@@ -1,0 +1,465 @@
+/**
+ * The user's handle on a cluster: submit functions, build and run graphs,
+ * move data, wait for results.
+ *
+ * @example
+ * ```ts
+ * import { Client } from "shoal";
+ * import { inc } from "./tasks.ts";
+ * const client = await Client.connect();          // local cluster, one worker per core
+ * const futures = client.map(inc, [1, 2, 3]);
+ * console.log(await client.gather(futures));      // [2, 3, 4]
+ * await client.close();
+ * ```
+ */
+import { randomUUID } from "node:crypto";
+import { isMainThread } from "node:worker_threads";
+import { Comm, connect, type Message, type TlsOptions } from "../comm/index.ts";
+import { bundles, shipFunction } from "../code/ship.ts";
+import { Delayed, collectGraph } from "../graph/delayed.ts";
+import { orderGraph } from "../graph/order.ts";
+import { replaceKeyed, TASK_KEY } from "../graph/refs.ts";
+import { makeTask, randomToken, specPayload, taskName, type TaskDef } from "../graph/task.ts";
+import { Op, type ErrorRecord, type TaskMsg } from "../protocol/messages.ts";
+import { deserialize, serialize, type Payload } from "../protocol/serialize.ts";
+import { asPayload } from "../protocol/wire.ts";
+import { VERSION } from "../version.ts";
+import { SchedulerLostError } from "./errors.ts";
+import { Future, KeyState, type FutureOwner } from "./future.ts";
+import { LocalCluster, type LocalClusterOptions } from "./local-cluster.ts";
+
+export interface ClientOptions {
+  /** Scheduler address; default `SHOAL_SCHEDULER_ADDRESS`, else a new LocalCluster. */
+  address?: string;
+  /** Options of the LocalCluster started when no address is given. */
+  cluster?: LocalClusterOptions;
+  token?: string;
+  tls?: Partial<TlsOptions>;
+  /** Milliseconds to wait for the scheduler connection. */
+  timeout?: number;
+}
+
+export interface SubmitOptions {
+  /** Explicit key (default: `<function name>-<random token>`). */
+  key?: string;
+  /** Group name used in keys and the dashboard (default: the function's name). */
+  name?: string;
+  /** Deaths of workers running this task tolerated before it fails (default 3). */
+  allowedFailures?: number;
+  /** Times to rerun the task if it throws (default 0). */
+  retries?: number;
+}
+
+export type ReturnWhen = "ALL_COMPLETED" | "FIRST_COMPLETED" | "FIRST_EXCEPTION";
+
+const registry = new FinalizationRegistry<{ client: WeakRef<Client>; state: KeyState }>((held) => {
+  held.client.deref()?.releaseKeyState(held.state);
+});
+
+export class Client implements FutureOwner {
+  readonly id = `client-${randomUUID()}`;
+  private readonly keys = new Map<string, KeyState>();
+  private readonly uploaded = new Set<string>();
+  private readonly workerComms = new Map<string, Promise<Comm>>();
+  private releaseQueue: string[] = [];
+  private closed = false;
+  private lostError: Error | null = null;
+
+  private constructor(
+    private readonly comm: Comm,
+    readonly address: string,
+    private readonly cluster: LocalCluster | null,
+    private readonly opts: ClientOptions,
+  ) {
+    comm.onMessage((m) => this.onMessage(m));
+    comm.onClose(() => this.onSchedulerLost());
+  }
+
+  /**
+   * Connects to a scheduler, or starts a local cluster when no address is
+   * given and `SHOAL_SCHEDULER_ADDRESS` is unset.
+   */
+  static async connect(addressOrOptions?: string | ClientOptions): Promise<Client> {
+    const opts: ClientOptions = typeof addressOrOptions === "string" ? { address: addressOrOptions } : { ...(addressOrOptions ?? {}) };
+    const address = opts.address ?? process.env["SHOAL_SCHEDULER_ADDRESS"] ?? undefined;
+    const token = opts.token ?? process.env["SHOAL_TOKEN"];
+    if (token !== undefined) opts.token = token;
+    let cluster: LocalCluster | null = null;
+    let target = address;
+    if (target === undefined || target === "") {
+      if (!isMainThread && process.env["SHOAL_IN_TASK"] === "1") {
+        throw new Error(
+          "Client.connect() without an address was called inside a task thread, most likely because a module that starts a cluster at import time was sent to workers. Guard your script's entry point: `if (isMain(import.meta)) await main();`",
+        );
+      }
+      cluster = await LocalCluster.start({ ...(opts.cluster ?? {}), ...(token !== undefined ? { token } : {}) });
+      target = cluster.schedulerAddress;
+    }
+    try {
+      const comm = await connect(target, { timeoutMs: opts.timeout ?? 10_000, ...(opts.tls ? { tls: opts.tls } : {}) });
+      const client = new Client(comm, target, cluster, opts);
+      const reply = await comm.request({ op: Op.registerClient, id: client.id, version: VERSION, ...(token !== undefined ? { token } : {}) }, opts.timeout ?? 10_000);
+      if (reply["status"] !== "ok") {
+        comm.close();
+        throw new SchedulerLostError(`scheduler ${target} refused the connection: ${String(reply["message"])}`);
+      }
+      if (cluster) await cluster.waitForWorkers();
+      return client;
+    } catch (err) {
+      await cluster?.close();
+      throw err;
+    }
+  }
+
+  /** The LocalCluster this client started, if any. */
+  get localCluster(): LocalCluster | null {
+    return this.cluster;
+  }
+
+  // ---------------------------------------------------------------- submit
+
+  /** Runs `fn(...args)` on a worker. Futures and Delayed values in `args` become dependencies. */
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: { [K in keyof A]: A[K] | Future<A[K]> | Delayed<A[K]> }): Future<Awaited<R>> {
+    return this.submitWith({}, fn, ...(args as unknown[] as A));
+  }
+
+  /** `submit` with options (key, retries, allowedFailures). */
+  submitWith<A extends unknown[], R>(opts: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
+    this.checkOpen();
+    const shipped = shipFunction(fn as (...a: never[]) => unknown);
+    const name = taskName(opts.name ?? fn.name);
+    const key = opts.key ?? `${name}-${randomToken()}`;
+    const extra = new Map<string, TaskDef>();
+    const replaced = this.replaceArgs(args, extra);
+    const t = makeTask(key, shipped.ref, replaced, shipped.code);
+    this.sendGraph([...extra.values(), t], [key], opts);
+    return this.futureFor(key);
+  }
+
+  /** Runs `fn(item)` for every item; one task per item. */
+  map<T, R>(fn: (item: T, ...rest: never[]) => R, items: Iterable<T>, opts: SubmitOptions = {}): Future<Awaited<R>>[] {
+    this.checkOpen();
+    const shipped = shipFunction(fn as (...a: never[]) => unknown);
+    const name = taskName(opts.name ?? fn.name);
+    const batch = randomToken();
+    const tasks: TaskDef[] = [];
+    const extra = new Map<string, TaskDef>();
+    let i = 0;
+    for (const item of items) {
+      const key = `${name}-${batch}${(i++).toString(36).padStart(5, "0")}`;
+      tasks.push(makeTask(key, shipped.ref, this.replaceArgs([item], extra), shipped.code));
+    }
+    this.sendGraph([...extra.values(), ...tasks], tasks.map((t) => t.key), opts);
+    return tasks.map((t) => this.futureFor<Awaited<R>>(t.key));
+  }
+
+  /** Starts computing Delayed values and returns Futures for them. */
+  persist<T>(values: Delayed<T>[]): Future<T>[] {
+    this.checkOpen();
+    const { tasks } = collectGraph(values);
+    this.sendGraph([...tasks.values()], values.map((v) => v.key), {});
+    return values.map((v) => this.futureFor<T>(v.key));
+  }
+
+  /** Computes Delayed values (sharing common subgraphs) and returns their results. */
+  async compute<T extends readonly unknown[]>(...values: { [K in keyof T]: Delayed<T[K]> }): Promise<T> {
+    const futures = this.persist(values as unknown as Delayed[]);
+    try {
+      return (await this.gather(futures)) as unknown as T;
+    } finally {
+      for (const f of futures) f.release();
+    }
+  }
+
+  /** Sends local data to workers; returns Futures that tasks can take as arguments. */
+  async scatter<T>(data: T[], opts?: { broadcast?: boolean }): Promise<Future<T>[]>;
+  async scatter<T>(data: T, opts?: { broadcast?: boolean }): Promise<Future<T>>;
+  async scatter(data: unknown, opts: { broadcast?: boolean } = {}): Promise<Future | Future[]> {
+    this.checkOpen();
+    const items = Array.isArray(data) ? data : [data];
+    const payloads: Record<string, Payload> = {};
+    const keys: string[] = [];
+    const token = randomToken();
+    items.forEach((v, i) => {
+      const key = `scatter-${token}${i.toString(36).padStart(5, "0")}`;
+      keys.push(key);
+      payloads[key] = asPayload(serialize(v));
+    });
+    const reply = await this.comm.request({ op: Op.scatter, data: payloads, broadcast: opts.broadcast === true });
+    if (reply["status"] !== "ok") throw new Error(`scatter failed: ${String(reply["message"])}`);
+    const futures = keys.map((k) => this.futureFor(k));
+    return Array.isArray(data) ? futures : futures[0]!;
+  }
+
+  // ---------------------------------------------------------------- results
+
+  /** Waits for all futures and returns their values (throws the first task error). */
+  async gather<T>(futures: readonly Future<T>[], opts: { errors?: "raise" | "skip" } = {}): Promise<T[]> {
+    await Promise.all(futures.map((f) => f.state.done()));
+    const out: T[] = [];
+    const remote: KeyState[] = [];
+    for (const f of futures) {
+      if (f.state.status !== "finished") {
+        if (opts.errors === "skip") continue;
+        throw f.state.toError();
+      }
+      if (!f.state.inline) remote.push(f.state);
+    }
+    if (remote.length > 0) await this.fetchMany(remote);
+    for (const f of futures) {
+      if (f.state.status !== "finished") continue;
+      out.push((await this.fetchResult(f.state)) as T);
+    }
+    return out;
+  }
+
+  /** Cancels futures: queued or running tasks stop being needed, results are freed. */
+  async cancel(futures: Future[]): Promise<void> {
+    const keys = futures.map((f) => f.key);
+    this.comm.send({ op: Op.cancelKeys, keys });
+    for (const f of futures) if (f.state.status === "pending") f.state.settle("cancelled");
+  }
+
+  /** Cluster description: workers with their threads, memory and tasks. */
+  async schedulerInfo(): Promise<{ id: string; address: string; workers: Record<string, { name: string; nthreads: number; memoryLimit: number; host: string; pid: number; nbytes: number; processing: number; status: string; metrics: Record<string, number> }>; tasks: number }> {
+    const r = await this.comm.request({ op: Op.identity });
+    return r["info"] as never;
+  }
+
+  /** Waits until at least `n` workers are connected. */
+  async waitForWorkers(n: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = await this.schedulerInfo();
+      if (Object.keys(info.workers).length >= n) return;
+      if (Date.now() > deadline) throw new Error(`only ${Object.keys(info.workers).length} of ${n} workers connected after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** @internal */
+  async fetchResult(state: KeyState): Promise<unknown> {
+    if (state.inline) return deserialize(state.inline);
+    await this.fetchMany([state]);
+    if (!state.inline) throw new Error(`could not fetch the result of ${state.key}`);
+    const v = deserialize(state.inline);
+    return v;
+  }
+
+  private async fetchMany(states: KeyState[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const pending = states.filter((s) => !s.inline && s.status === "finished");
+      if (pending.length === 0) return;
+      const loc = await this.comm.request({ op: Op.gather, keys: pending.map((s) => s.key) });
+      const inline = (loc["inline"] ?? {}) as Record<string, Payload>;
+      const whoHas = (loc["whoHas"] ?? {}) as Record<string, string[]>;
+      const erred = (loc["erred"] ?? {}) as Record<string, ErrorRecord>;
+      const byWorker = new Map<string, KeyState[]>();
+      for (const s of pending) {
+        if (inline[s.key]) {
+          s.inline = asPayload(inline[s.key]!);
+        } else if (erred[s.key]) {
+          s.error = erred[s.key]!;
+          s.settle("error");
+        } else if (whoHas[s.key] && whoHas[s.key]!.length > 0) {
+          const w = whoHas[s.key]![Math.floor(Math.random() * whoHas[s.key]!.length)]!;
+          const list = byWorker.get(w) ?? [];
+          list.push(s);
+          byWorker.set(w, list);
+        } else {
+          // lost and being recomputed: wait for the scheduler to announce it again
+          s.reset();
+        }
+      }
+      await Promise.all(
+        [...byWorker].map(async ([w, list]) => {
+          try {
+            const comm = await this.worker(w);
+            const r = await comm.request({ op: Op.getData, keys: list.map((s) => s.key) }, 120_000);
+            const data = (r["data"] ?? {}) as Record<string, Payload>;
+            for (const s of list) if (data[s.key]) s.inline = asPayload(data[s.key]!);
+          } catch {
+            this.workerComms.delete(w);
+          }
+        }),
+      );
+      const notYet = states.filter((s) => s.status === "pending");
+      if (notYet.length > 0) await Promise.all(notYet.map((s) => s.done()));
+      if (states.some((s) => s.status === "error" || s.status === "cancelled")) {
+        const bad = states.find((s) => s.status === "error" || s.status === "cancelled")!;
+        throw bad.toError();
+      }
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt)));
+      if (attempt > 200) throw new Error(`could not fetch results of ${pending.length} keys from workers`);
+    }
+  }
+
+  private worker(address: string): Promise<Comm> {
+    let p = this.workerComms.get(address);
+    if (!p) {
+      p = connect(address, { timeoutMs: 5000, ...(this.opts.tls ? { tls: this.opts.tls } : {}) });
+      p.then((c) => c.onClose(() => this.workerComms.delete(address)), () => this.workerComms.delete(address));
+      this.workerComms.set(address, p);
+    }
+    return p;
+  }
+
+  // ----------------------------------------------------------------- plumbing
+
+  private replaceArgs(args: unknown[], extra: Map<string, TaskDef>): unknown[] {
+    return replaceKeyed(args, (obj) => {
+      if (obj instanceof Delayed) {
+        for (const [k, t] of collectGraph([obj]).tasks) extra.set(k, t);
+      } else if (!(obj instanceof Future)) {
+        throw new TypeError(`unsupported keyed argument ${String(obj[TASK_KEY])}`);
+      }
+    }) as unknown[];
+  }
+
+  private sendGraph(tasks: TaskDef[], wanted: string[], opts: SubmitOptions): void {
+    for (const t of tasks) {
+      for (const h of t.code) {
+        if (this.uploaded.has(h)) continue;
+        const code = bundles.get(h);
+        if (!code) throw new Error(`code bundle ${h} is not available in this process`);
+        this.comm.send({ op: Op.putCode, hash: h, code: asPayload({ header: code, frames: [] }) });
+        this.uploaded.add(h);
+      }
+    }
+    const deps = new Map(tasks.map((t) => [t.key, t.deps]));
+    const order = tasks.length > 1 ? orderGraph(wanted, deps) : new Map([[tasks[0]!.key, 0]]);
+    const msgs: TaskMsg[] = tasks.map((t, i) => {
+      const m: TaskMsg = { key: t.key, spec: asPayload(specPayload(t)), deps: t.deps, order: order.get(t.key) ?? i };
+      if (opts.allowedFailures !== undefined) m.allowedFailures = opts.allowedFailures;
+      if (opts.retries !== undefined) m.retries = opts.retries;
+      if (t.code.length > 0) m.code = t.code;
+      return m;
+    });
+    // keys the client already holds futures for stay referenced while the graph runs
+    this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted });
+  }
+
+  private futureFor<T>(key: string): Future<T> {
+    let st = this.keys.get(key);
+    if (!st) {
+      st = new KeyState(key);
+      this.keys.set(key, st);
+    }
+    const f = new Future<T>(key, st, this);
+    registry.register(f, { client: new WeakRef(this), state: st }, f);
+    return f;
+  }
+
+  /** @internal */
+  releaseKey(state: KeyState): void {
+    this.releaseKeyState(state);
+  }
+
+  /** @internal called when a Future is released or garbage collected */
+  releaseKeyState(state: KeyState): void {
+    state.refs -= 1;
+    if (state.refs > 0 || this.closed) return;
+    if (this.keys.get(state.key) === state) this.keys.delete(state.key);
+    this.releaseQueue.push(state.key);
+    if (this.releaseQueue.length === 1) {
+      setImmediate(() => {
+        const keys = this.releaseQueue;
+        this.releaseQueue = [];
+        if (!this.closed && keys.length > 0) this.comm.send({ op: Op.releaseKeys, keys });
+      });
+    }
+  }
+
+  private onMessage(m: Message): void {
+    const st = this.keys.get(m["key"] as string);
+    if (!st) return;
+    switch (m.op) {
+      case Op.keyInMemory:
+        st.inline = m["inline"] ? asPayload(m["inline"] as Payload) : null;
+        st.type = (m["type"] as string) ?? "";
+        st.nbytes = (m["nbytes"] as number) ?? -1;
+        st.settle("finished");
+        break;
+      case Op.keyErred:
+        st.error = m["error"] as ErrorRecord;
+        st.blame = (m["blame"] as string) ?? st.key;
+        st.settle("error");
+        break;
+      case Op.keyCancelled:
+        st.settle("cancelled");
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onSchedulerLost(): void {
+    if (this.closed) return;
+    this.lostError = new SchedulerLostError(`lost the connection to the scheduler at ${this.address}; pending results cannot arrive. Reconnect with Client.connect().`);
+    for (const st of this.keys.values()) {
+      if (st.status === "pending") {
+        st.error = { name: "SchedulerLostError", message: this.lostError.message, stack: "" };
+        st.settle("lost");
+      }
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("this client is closed");
+    if (this.lostError) throw this.lostError;
+  }
+
+  /** Closes the connection and, if this client started a local cluster, stops it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.comm.isClosed) {
+      this.comm.send({ op: Op.closeClient });
+      this.comm.close();
+    }
+    for (const p of this.workerComms.values()) p.then((c) => c.close(), () => undefined);
+    await this.cluster?.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Yields futures in the order they complete. */
+export async function* asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
+  const pending = new Set(futures);
+  while (pending.size > 0) {
+    const next = await Promise.race([...pending].map((f) => f.wait().then(() => f)));
+    pending.delete(next);
+    yield next;
+  }
+}
+
+/** Waits for futures; returns `{done, notDone}` like concurrent.futures.wait. */
+export async function wait<T>(
+  futures: Iterable<Future<T>>,
+  opts: { returnWhen?: ReturnWhen; timeout?: number } = {},
+): Promise<{ done: Set<Future<T>>; notDone: Set<Future<T>> }> {
+  const all = [...futures];
+  const when = opts.returnWhen ?? "ALL_COMPLETED";
+  const condition = new Promise<void>((resolve) => {
+    let remaining = all.length;
+    if (remaining === 0) resolve();
+    for (const f of all) {
+      void f.wait().then(() => {
+        remaining -= 1;
+        if (when === "FIRST_COMPLETED" || (when === "FIRST_EXCEPTION" && f.status !== "finished") || remaining === 0) resolve();
+      });
+    }
+  });
+  if (opts.timeout !== undefined) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([condition, new Promise<void>((r) => (timer = setTimeout(r, opts.timeout)))]);
+    if (timer) clearTimeout(timer);
+  } else {
+    await condition;
+  }
+  const done = new Set(all.filter((f) => f.done()));
+  return { done, notDone: new Set(all.filter((f) => !f.done())) };
+}

@@ -1,0 +1,148 @@
+/**
+ * An in-process scheduler plus worker processes on this machine: the
+ * embedded default of `Client.connect()`. One worker process per core with
+ * one thread each unless told otherwise (JavaScript threads do not share a
+ * heap, so processes and threads cost about the same; processes isolate
+ * crashes and memory).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { SchedulerServer } from "../scheduler/server.ts";
+import type { SchedulerConfig } from "../scheduler/state.ts";
+import type { WorkerOptions } from "../worker/server.ts";
+
+export interface LocalClusterOptions {
+  /** Worker processes (default: number of cores). */
+  nworkers?: number;
+  /** Threads per worker (default: cores / nworkers, at least 1). */
+  nthreads?: number;
+  /** Bytes per worker; 0 = none (default: total memory / nworkers). */
+  memoryLimit?: number;
+  /** Scheduler listen address (default `tcp://127.0.0.1:0`). */
+  address?: string;
+  /** Seconds without heartbeat before a worker counts as dead. */
+  workerTtl?: number;
+  token?: string;
+  /** Scheduler tuning. */
+  scheduler?: Partial<SchedulerConfig>;
+  /** Print join/leave lines (default false for local clusters). */
+  logEvents?: boolean;
+  /** Extra environment for worker processes. */
+  env?: Record<string, string>;
+}
+
+const PROCESS_URL = new URL(import.meta.url.endsWith(".ts") ? "../worker/process.ts" : "../worker/process.js", import.meta.url);
+
+export interface LocalWorker {
+  readonly name: string;
+  readonly process: ChildProcess;
+  address: string;
+}
+
+export class LocalCluster {
+  readonly workers: LocalWorker[] = [];
+  private closed = false;
+
+  private constructor(readonly scheduler: SchedulerServer, readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit">> & LocalClusterOptions) {}
+
+  static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const cores = Math.max(1, os.availableParallelism());
+    const nworkers = opts.nworkers ?? cores;
+    const nthreads = opts.nthreads ?? Math.max(1, Math.floor(cores / Math.max(1, nworkers)));
+    const memoryLimit = opts.memoryLimit ?? Math.floor(os.totalmem() / Math.max(1, nworkers));
+    checkPositiveInt("nworkers", nworkers, true);
+    checkPositiveInt("nthreads", nthreads, false);
+    const scheduler = await new SchedulerServer({
+      address: opts.address ?? "tcp://127.0.0.1:0",
+      logEvents: opts.logEvents ?? false,
+      ...(opts.workerTtl !== undefined ? { workerTtl: opts.workerTtl } : {}),
+      ...(opts.token !== undefined ? { token: opts.token } : {}),
+      ...(opts.scheduler ? { config: opts.scheduler } : {}),
+    }).start();
+    const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit });
+    try {
+      for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  get schedulerAddress(): string {
+    return this.scheduler.address;
+  }
+
+  /** Starts one more worker process. */
+  spawnWorker(name: string): LocalWorker {
+    const o = this.options;
+    const wopts: WorkerOptions = {
+      scheduler: this.scheduler.address,
+      name,
+      nthreads: o.nthreads,
+      memoryLimit: o.memoryLimit,
+      host: "127.0.0.1",
+      ...(o.token !== undefined ? { token: o.token } : {}),
+      deathTimeout: 10,
+      threadEnv: { POLARS_MAX_THREADS: String(o.nthreads) },
+    };
+    const execArgv = PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {
+      execArgv,
+      env: { ...process.env, POLARS_MAX_THREADS: String(o.nthreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const w: LocalWorker = { name, process: child, address: "" };
+    child.on("message", (m: { type?: string; address?: string }) => {
+      if (m.type === "ready" && m.address) w.address = m.address;
+    });
+    child.unref();
+    (child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
+    this.workers.push(w);
+    return w;
+  }
+
+  /** Resolves when `n` workers (default: all started) are registered. */
+  async waitForWorkers(n = this.workers.length, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.scheduler.state.workers.size < n) {
+      const dead = this.workers.filter((w) => w.process.exitCode !== null);
+      if (dead.length > 0 && this.workers.length - dead.length < n) {
+        throw new Error(`local cluster: ${dead.length} worker process(es) exited during start-up (exit code ${dead[0]!.process.exitCode})`);
+      }
+      if (Date.now() > deadline) throw new Error(`local cluster: only ${this.scheduler.state.workers.size} of ${n} workers registered after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.closeWorkers("cluster closing");
+    await new Promise((r) => setTimeout(r, 20));
+    const exits = this.workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.process.exitCode !== null || w.process.signalCode !== null) return resolve();
+          const t = setTimeout(() => {
+            w.process.kill("SIGKILL");
+            resolve();
+          }, 3000);
+          w.process.once("exit", () => {
+            clearTimeout(t);
+            resolve();
+          });
+          w.process.kill("SIGTERM");
+        }),
+    );
+    await Promise.all(exits);
+    await this.scheduler.close();
+  }
+}
+
+function checkPositiveInt(name: string, v: number, allowZero: boolean): void {
+  if (!Number.isInteger(v) || v < (allowZero ? 0 : 1)) {
+    throw new RangeError(`options.${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${v}`);
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Shoal: parallel and distributed computing for TypeScript.
+ *
+ * The public surface: the client and its futures, lazy task graphs, the
+ * local cluster, and the servers (for embedding a scheduler or worker).
+ */
+export { Client, asCompleted, wait, type ClientOptions, type SubmitOptions, type ReturnWhen } from "./client/client.ts";
+export { Future, type FutureStatus } from "./client/future.ts";
+export { LocalCluster, type LocalClusterOptions } from "./client/local-cluster.ts";
+export { TaskError, CancelledError, SchedulerLostError, TimeoutError } from "./client/errors.ts";
+export { delayed, Delayed, type DelayedOptions } from "./graph/delayed.ts";
+export { FunctionShippingError, CodeLoadError } from "./code/errors.ts";
+export { SchedulerServer, type SchedulerOptions } from "./scheduler/server.ts";
+export { WorkerServer, type WorkerOptions } from "./worker/server.ts";
+export { isMain } from "./utils/is-main.ts";
+export { VERSION } from "./version.ts";

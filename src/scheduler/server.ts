@@ -1,0 +1,276 @@
+/**
+ * The scheduler process's I/O shell around {@link SchedulerState}: accepts
+ * clients and workers, feeds their messages to the state machine, sends what
+ * it produces, stores uploaded code, watches heartbeats.
+ */
+import { randomUUID } from "node:crypto";
+import { Comm, listen, type Listener, type ListenOptions, type Message } from "../comm/index.ts";
+import { Op, type TaskErredMsg, type TaskFinishedMsg, type TaskMsg } from "../protocol/messages.ts";
+import { payloadBytes, type Payload } from "../protocol/serialize.ts";
+import { asPayload } from "../protocol/wire.ts";
+import { VERSION } from "../version.ts";
+import { log } from "../utils/log.ts";
+import { SchedulerState, type SchedulerConfig } from "./state.ts";
+
+export interface SchedulerOptions {
+  /** Listen address, e.g. `tcp://0.0.0.0:8786`, `tcp://127.0.0.1:0`, `inproc://auto`. */
+  address?: string;
+  /** Seconds without heartbeat before a worker is declared dead (Dask: worker-ttl). */
+  workerTtl?: number;
+  /** Cluster token; when set, clients and workers must present it. */
+  token?: string;
+  listen?: ListenOptions;
+  config?: Partial<SchedulerConfig>;
+  /** Print join/leave log lines (default true). */
+  logEvents?: boolean;
+}
+
+export const DEFAULT_WORKER_TTL = 30;
+
+interface Peer {
+  kind: "worker" | "client";
+  id: string;
+  comm: Comm;
+}
+
+export class SchedulerServer {
+  readonly state: SchedulerState;
+  readonly id = randomUUID();
+  private listener: Listener | null = null;
+  private readonly workerComms = new Map<string, Comm>();
+  private readonly clientComms = new Map<string, Comm>();
+  private readonly code = new Map<string, Payload>();
+  private ttlTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  readonly startedAt = Date.now();
+  /** Notified on worker join/leave (dashboard, LocalCluster). */
+  readonly workerListeners: ((ev: "added" | "removed", address: string) => void)[] = [];
+
+  constructor(readonly opts: SchedulerOptions = {}) {
+    const validate = opts.config?.validate ?? process.env["SHOAL_VALIDATE"] === "1";
+    this.state = new SchedulerState({ ...opts.config, validate });
+  }
+
+  get address(): string {
+    if (!this.listener) throw new Error("scheduler not started");
+    return this.listener.address;
+  }
+
+  get workerTtl(): number {
+    return this.opts.workerTtl ?? DEFAULT_WORKER_TTL;
+  }
+
+  async start(): Promise<this> {
+    this.listener = await listen(this.opts.address ?? "tcp://127.0.0.1:8786", (c) => this.accept(c), this.opts.listen ?? {});
+    const ttl = this.workerTtl;
+    this.ttlTimer = setInterval(() => {
+      for (const a of this.state.checkWorkerTtl(ttl)) {
+        this.logEvent(`worker ${a} removed: no heartbeat for more than ${ttl} s`);
+        this.dropWorkerComm(a);
+        this.flush();
+      }
+    }, Math.max(100, Math.min(1000, (ttl * 1000) / 4)));
+    this.ttlTimer.unref();
+    return this;
+  }
+
+  private logEvent(msg: string): void {
+    if (this.opts.logEvents !== false) log("scheduler", msg);
+  }
+
+  private accept(comm: Comm): void {
+    let peer: Peer | null = null;
+    comm.onMessage((m) => {
+      if (peer === null) {
+        peer = this.handshake(comm, m);
+        if (peer === null) return;
+        this.flush();
+        return;
+      }
+      try {
+        if (peer.kind === "worker") this.onWorkerMessage(peer, m);
+        else this.onClientMessage(peer, m);
+      } catch (err) {
+        log("scheduler", `error handling ${m.op} from ${peer.id}: ${(err as Error).stack ?? String(err)}`);
+      }
+      this.scheduleFlush();
+    });
+    comm.onClose(() => {
+      const p = peer as Peer | null;
+      if (!p || this.closed) return;
+      if (p.kind === "worker") {
+        if (this.workerComms.get(p.id) === comm) {
+          this.workerComms.delete(p.id);
+          if (this.state.removeWorker(p.id, { expected: false, reason: "connection closed" })) {
+            this.logEvent(`worker left: ${p.id} (connection closed); ${this.state.workers.size} worker(s) remain`);
+            for (const l of this.workerListeners) l("removed", p.id);
+          }
+        }
+      } else {
+        this.clientComms.delete(p.id);
+        this.state.removeClient(p.id);
+      }
+      this.flush();
+    });
+  }
+
+  private handshake(comm: Comm, m: Message): Peer | null {
+    const token = this.opts.token;
+    if (token !== undefined && m["token"] !== token) {
+      const who = m.op === Op.registerWorker ? "worker" : "client";
+      log("scheduler", `refused ${who} from ${comm.peerAddress}: ${m["token"] === undefined ? "no token" : "wrong token"}`);
+      comm.reply(m, { status: "refused", message: `this scheduler requires the cluster token (--token or SHOAL_TOKEN); ${m["token"] === undefined ? "none was given" : "the one given is wrong"}` });
+      setTimeout(() => comm.close(), 50);
+      return null;
+    }
+    if (m.op === Op.registerWorker) {
+      const address = m["address"] as string;
+      const old = this.workerComms.get(address);
+      if (old && old !== comm) old.close();
+      this.workerComms.set(address, comm);
+      this.state.addWorker({
+        address,
+        name: m["name"] as string,
+        nthreads: m["nthreads"] as number,
+        memoryLimit: m["memoryLimit"] as number,
+        host: m["host"] as string,
+        pid: m["pid"] as number,
+        keys: (m["keys"] as string[]) ?? [],
+      });
+      comm.reply(m, { status: "ok", heartbeatInterval: this.heartbeatInterval(), schedulerId: this.id, version: VERSION });
+      this.logEvent(`worker joined: ${m["name"] as string} at ${address} (${m["nthreads"] as number} threads); ${this.state.workers.size} worker(s)`);
+      for (const l of this.workerListeners) l("added", address);
+      return { kind: "worker", id: address, comm };
+    }
+    if (m.op === Op.registerClient) {
+      const id = (m["id"] as string) ?? randomUUID();
+      this.clientComms.set(id, comm);
+      this.state.addClient(id);
+      comm.reply(m, { status: "ok", schedulerId: this.id, version: VERSION });
+      return { kind: "client", id, comm };
+    }
+    comm.reply(m, { status: "refused", message: `expected a register message, got '${m.op}'` });
+    comm.close();
+    return null;
+  }
+
+  /** Heartbeat period handed to workers: at most ~200 heartbeats per second in total. */
+  private heartbeatInterval(): number {
+    const n = this.state.workers.size + 1;
+    const base = n <= 10 ? 0.5 : n < 50 ? 1 : n < 200 ? 2 : n / 200 + 1;
+    return Math.min(base, Math.max(0.05, this.workerTtl / 5));
+  }
+
+  private onWorkerMessage(p: Peer, m: Message): void {
+    const s = this.state;
+    switch (m.op) {
+      case Op.taskFinished: s.taskFinished(p.id, m as unknown as TaskFinishedMsg); break;
+      case Op.taskErred: s.taskErred(p.id, m as unknown as TaskErredMsg); break;
+      case Op.taskStarted: s.taskStarted(p.id, m["key"] as string, m["runId"] as number); break;
+      case Op.heartbeat: s.heartbeat(p.id, m["metrics"] as Record<string, number>); break;
+      case Op.missingData: s.missingData(m["key"] as string, m["errant"] as string); break;
+      case Op.addKeys: s.addKeys(p.id, m["keys"] as string[]); break;
+      case Op.getCode: p.comm.reply(m, { code: this.code.get(m["hash"] as string) }); break;
+      case Op.unregister:
+        if (s.removeWorker(p.id, { expected: true, reason: "worker closed" })) {
+          this.workerComms.delete(p.id);
+          this.logEvent(`worker left: ${p.id} (closed); ${s.workers.size} worker(s) remain`);
+          for (const l of this.workerListeners) l("removed", p.id);
+        }
+        break;
+      default: break;
+    }
+  }
+
+  private onClientMessage(p: Peer, m: Message): void {
+    const s = this.state;
+    switch (m.op) {
+      case Op.updateGraph:
+        s.updateGraph(p.id, m["tasks"] as TaskMsg[], m["keys"] as string[]);
+        break;
+      case Op.releaseKeys: s.clientReleasesKeys(p.id, m["keys"] as string[]); break;
+      case Op.cancelKeys: s.cancelKeys(p.id, m["keys"] as string[]); break;
+      case Op.putCode:
+        this.code.set(m["hash"] as string, asPayload(m["code"] as Payload));
+        p.comm.reply(m, { status: "ok" });
+        break;
+      case Op.gather: p.comm.reply(m, s.locate(m["keys"] as string[])); break;
+      case Op.scatter: this.scatter(p, m); break;
+      case Op.identity: p.comm.reply(m, { info: this.identity() }); break;
+      case Op.closeClient:
+        this.clientComms.delete(p.id);
+        s.removeClient(p.id);
+        break;
+      default: break;
+    }
+  }
+
+  private scatter(p: Peer, m: Message): void {
+    const data = m["data"] as Record<string, Payload>;
+    const broadcast = m["broadcast"] === true;
+    const workers = [...this.state.workers.values()].filter((w) => w.status === "running");
+    if (workers.length === 0) {
+      p.comm.reply(m, { status: "error", message: "no workers to scatter to" });
+      return;
+    }
+    let i = 0;
+    for (const [key, raw] of Object.entries(data)) {
+      const payload = asPayload(raw);
+      const nbytes = payloadBytes(payload);
+      const targets = broadcast ? workers : [workers.slice().sort((a, b) => a.nbytes - b.nbytes)[0]!];
+      for (const ws of targets) {
+        this.workerComms.get(ws.address)?.send({ op: Op.putData, key, value: payload, nbytes });
+        this.state.scatter(p.id, key, ws.address, nbytes, nbytes <= 64 * 1024 ? payload : null);
+      }
+      i++;
+    }
+    p.comm.reply(m, { status: "ok", count: i });
+  }
+
+  /** Cluster description for clients and the dashboard. */
+  identity(): Record<string, unknown> {
+    const workers: Record<string, unknown> = {};
+    for (const w of this.state.workers.values()) {
+      workers[w.address] = { name: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, host: w.host, pid: w.pid, nbytes: w.nbytes, processing: w.processing.size, status: w.status, metrics: w.metrics };
+    }
+    return { id: this.id, address: this.listener?.address, version: VERSION, workers, tasks: this.state.tasks.size };
+  }
+
+  private flushScheduled = false;
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Sends everything the state machine produced. */
+  flush(): void {
+    for (const o of this.state.drain()) {
+      if (o.to === "worker") this.workerComms.get(o.address)?.send(o.msg);
+      else this.clientComms.get(o.id)?.send(o.msg);
+    }
+  }
+
+  private dropWorkerComm(address: string): void {
+    const c = this.workerComms.get(address);
+    this.workerComms.delete(address);
+    c?.close();
+    for (const l of this.workerListeners) l("removed", address);
+  }
+
+  /** Asks every worker to close (used by LocalCluster shutdown and `shoal scheduler` on SIGTERM). */
+  closeWorkers(reason: string): void {
+    for (const c of this.workerComms.values()) c.send({ op: Op.closeWorker, reason });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    for (const c of [...this.workerComms.values(), ...this.clientComms.values()]) c.close();
+    await this.listener?.close();
+  }
+}

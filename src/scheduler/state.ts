@@ -1,0 +1,804 @@
+/**
+ * The scheduler as a synchronous state machine with no I/O: events in,
+ * messages out. The server feeds it (`addWorker`, `updateGraph`,
+ * `taskFinished`, ...) and sends whatever `drain()` returns.
+ *
+ * Task states: released, waiting, queued, no-worker, processing, memory,
+ * erred, forgotten. Each edge is one method (`releasedToWaiting`, ...);
+ * an edge returns nothing but may *recommend* further transitions, which
+ * `transitions()` runs until none are left (Dask's design). With
+ * `validate: true` invariants are checked after every transition.
+ */
+import { Op, type ErrorRecord, type TaskMsg, type TaskFinishedMsg, type TaskErredMsg } from "../protocol/messages.ts";
+import type { Payload } from "../protocol/serialize.ts";
+import { asPayload } from "../protocol/wire.ts";
+import { TaskHeap, comparePriority } from "./heap.ts";
+import { ClientState, TaskGroup, TaskState, TaskStatus, WorkerState, keyPrefix } from "./model.ts";
+import { validateState } from "./validate.ts";
+
+export interface SchedulerConfig {
+  /** Deaths of a worker while executing a task before it errs (Dask: allowed-failures). */
+  allowedFailures: number;
+  /** Root tasks sent to a worker per thread (Dask: worker-saturation). `Infinity` disables queuing. */
+  workerSaturation: number;
+  /** Seconds assumed for a task group never seen before. */
+  unknownTaskDuration: number;
+  /** Bytes per second assumed between workers, for placement. */
+  bandwidth: number;
+  /** Round-trip seconds that queued short tasks must cover (keeps threads busy). */
+  pipelineLatency: number;
+  /** Upper bound of queued-task slots per thread from pipelining. */
+  maxPipelinePerThread: number;
+  /** Check invariants after every transition (tests). */
+  validate: boolean;
+}
+
+export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
+  allowedFailures: 3,
+  workerSaturation: 1.1,
+  unknownTaskDuration: 0.5,
+  bandwidth: 100e6,
+  pipelineLatency: 0.002,
+  maxPipelinePerThread: 64,
+  validate: false,
+};
+
+export type Outgoing =
+  | { to: "worker"; address: string; msg: { op: string; [k: string]: unknown } }
+  | { to: "client"; id: string; msg: { op: string; [k: string]: unknown } };
+
+export interface WorkerInfo {
+  address: string;
+  name: string;
+  nthreads: number;
+  memoryLimit: number;
+  host: string;
+  pid: number;
+  keys: string[];
+}
+
+type Recs = Map<TaskState, TaskStatus>;
+
+/** A log entry of one transition (kept in a bounded ring for debugging and the dashboard). */
+export interface TransitionLogEntry {
+  key: string;
+  start: TaskStatus;
+  finish: TaskStatus;
+  stimulus: string;
+  time: number;
+}
+
+export class SchedulerState {
+  readonly tasks = new Map<string, TaskState>();
+  readonly groups = new Map<string, TaskGroup>();
+  readonly workers = new Map<string, WorkerState>();
+  readonly clients = new Map<string, ClientState>();
+  readonly queued = new TaskHeap();
+  readonly unrunnable = new Set<TaskState>();
+  readonly config: SchedulerConfig;
+  private out: Outgoing[] = [];
+  private generation = 0;
+  private runCounter = 0;
+  totalThreads = 0;
+  stimulus = "";
+  /** Observers (dashboard, metrics): called for every finished or erred task. */
+  readonly taskListeners: ((ev: { key: string; worker: string; start: number; stop: number; status: "memory" | "erred"; group: string }) => void)[] = [];
+  /** Count of transitions by finish state, for metrics. */
+  readonly transitionCounts: Record<string, number> = {};
+
+  constructor(config: Partial<SchedulerConfig> = {}, private readonly now: () => number = () => Date.now() / 1000) {
+    this.config = { ...DEFAULT_SCHEDULER_CONFIG, ...config };
+  }
+
+  /** Messages produced since the last call. */
+  drain(): Outgoing[] {
+    const o = this.out;
+    this.out = [];
+    return o;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  addClient(id: string): void {
+    if (!this.clients.has(id)) this.clients.set(id, new ClientState(id));
+  }
+
+  removeClient(id: string): void {
+    const cs = this.clients.get(id);
+    if (!cs) return;
+    this.releaseWanted(cs, [...cs.wants]);
+    this.clients.delete(id);
+  }
+
+  addWorker(info: WorkerInfo): void {
+    this.stimulus = `add-worker-${info.address}`;
+    if (this.workers.has(info.address)) this.removeWorker(info.address, { expected: true, reason: "re-registered" });
+    const ws = new WorkerState(info.address, info.name, info.nthreads, info.memoryLimit, info.host, info.pid, this.now());
+    this.workers.set(info.address, ws);
+    this.totalThreads += ws.nthreads;
+    // A worker that rejoins (network split healed) may still hold results; the
+    // scheduler may have recomputed them elsewhere. Never accept a second
+    // version of a key: the worker drops everything it reports.
+    if (info.keys.length > 0) this.send(ws, { op: Op.freeKeys, keys: info.keys });
+    const recs: Recs = new Map();
+    for (const ts of this.unrunnable) recs.set(ts, TaskStatus.waiting);
+    this.transitions(recs);
+    this.fillSlots(ws);
+  }
+
+  removeWorker(address: string, opts: { expected: boolean; reason: string }): boolean {
+    const ws = this.workers.get(address);
+    if (!ws) return false;
+    this.stimulus = `remove-worker-${address}`;
+    this.workers.delete(address);
+    this.totalThreads -= ws.nthreads;
+    const recs: Recs = new Map();
+    for (const ts of [...ws.processing]) {
+      if (ts.executing && !opts.expected) ts.suspicious += 1;
+      this.removeFromProcessing(ts, ws);
+      if (ts.suspicious > ts.allowedFailures) {
+        ts.exception = {
+          name: "KilledWorkerError",
+          message:
+            `task ${ts.key} was executing on ${ts.suspicious} workers that died (last: ${address}, ${opts.reason}); ` +
+            `it is marked as failed. The task may be crashing its worker (out of memory, native crash, process.exit): ` +
+            `check that worker's log, or raise allowedFailures if the deaths were unrelated.`,
+          stack: "",
+          data: { key: ts.key, worker: address, allowedFailures: ts.allowedFailures },
+        };
+        ts.exceptionBlame = ts;
+        recs.set(ts, TaskStatus.erred);
+      } else {
+        recs.set(ts, TaskStatus.released);
+      }
+    }
+    for (const ts of ws.hasWhat) {
+      ts.whoHas.delete(ws);
+      if (ts.whoHas.size === 0) {
+        if (ts.spec === null) {
+          ts.exception = {
+            name: "LostDataError",
+            message: `scattered data ${ts.key} was held only by worker ${address}, which left (${opts.reason}); scattered data cannot be recomputed. Scatter it again, or use scatter(..., {broadcast: true}) to keep copies on several workers.`,
+            stack: "",
+            data: { key: ts.key, worker: address },
+          };
+          ts.exceptionBlame = ts;
+          recs.set(ts, TaskStatus.erred);
+        } else {
+          recs.set(ts, TaskStatus.released);
+        }
+      }
+    }
+    ws.hasWhat.clear();
+    this.transitions(recs);
+    for (const other of this.workers.values()) this.fillSlots(other);
+    return true;
+  }
+
+  /** Removes workers silent for longer than `ttlSeconds`; returns their addresses. */
+  checkWorkerTtl(ttlSeconds: number): string[] {
+    const now = this.now();
+    const dead: string[] = [];
+    for (const ws of this.workers.values()) if (now - ws.lastSeen > ttlSeconds) dead.push(ws.address);
+    for (const a of dead) this.removeWorker(a, { expected: false, reason: `no heartbeat for more than ${ttlSeconds} s` });
+    return dead;
+  }
+
+  heartbeat(address: string, metrics: Record<string, number>): void {
+    const ws = this.workers.get(address);
+    if (!ws) return;
+    ws.lastSeen = this.now();
+    ws.metrics = metrics;
+    const status = metrics["paused"] ? "paused" : "running";
+    if (status !== ws.status && ws.status !== "closing") {
+      ws.status = status;
+      if (status === "running") this.fillSlots(ws);
+    }
+  }
+
+  /** A client submits tasks and names the keys it wants. */
+  updateGraph(clientId: string, tasks: TaskMsg[], wanted: string[]): void {
+    this.stimulus = `update-graph-${clientId}`;
+    this.addClient(clientId);
+    const cs = this.clients.get(clientId)!;
+    const gen = ++this.generation;
+    const fresh: TaskState[] = [];
+    for (const t of tasks) {
+      let ts = this.tasks.get(t.key);
+      if (ts === undefined) {
+        ts = this.newTask(t.key, asPayload(t.spec), t.allowedFailures);
+        ts.retries = t.retries ?? 0;
+        ts.priority = [gen, t.order];
+        if (t.code && t.code.length > 0) ts.code = t.code;
+        fresh.push(ts);
+      } else if (ts.state === TaskStatus.released || ts.state === TaskStatus.erred) {
+        // resubmission of a known key keeps its recipe but takes the new priority
+        ts.priority = [gen, t.order];
+      }
+    }
+    const recs: Recs = new Map();
+    const byKey = new Map(tasks.map((t) => [t.key, t]));
+    for (const ts of fresh) {
+      const missing: string[] = [];
+      for (const d of byKey.get(ts.key)!.deps) {
+        const dts = this.tasks.get(d);
+        if (dts === undefined) {
+          missing.push(d);
+          continue;
+        }
+        ts.dependencies.add(dts);
+        dts.dependents.add(ts);
+        if (ts.group.depKeys.size < 8) ts.group.depKeys.add(d);
+      }
+      if (missing.length > 0) {
+        ts.exception = {
+          name: "MissingDependencyError",
+          message: `task ${ts.key} depends on ${missing.slice(0, 3).join(", ")}, which the scheduler does not know (released or never submitted)`,
+          stack: "",
+          data: { key: ts.key, missing },
+        };
+        ts.exceptionBlame = ts;
+      }
+    }
+    for (const k of wanted) {
+      const ts = this.tasks.get(k);
+      if (!ts) continue;
+      ts.whoWants.add(cs);
+      cs.wants.add(ts);
+      if (ts.state === TaskStatus.memory) this.notifyMemory(ts, cs);
+      else if (ts.state === TaskStatus.erred) this.notifyErred(ts, cs);
+      else if (ts.state === TaskStatus.released) recs.set(ts, TaskStatus.waiting);
+    }
+    for (const ts of fresh) recs.set(ts, ts.exception ? TaskStatus.erred : TaskStatus.waiting);
+    this.transitions(recs);
+  }
+
+  /** Client `scatter`: data now lives on `address` (the server sends it there). */
+  scatter(clientId: string, key: string, address: string, nbytes: number, inline: Payload | null): void {
+    this.addClient(clientId);
+    const cs = this.clients.get(clientId)!;
+    const ws = this.workers.get(address);
+    if (!ws) throw new Error(`scatter to unknown worker ${address}`);
+    let ts = this.tasks.get(key);
+    if (ts === undefined) {
+      ts = this.newTask(key, null, 0);
+      ts.priority = [++this.generation, 0];
+    }
+    ts.whoWants.add(cs);
+    cs.wants.add(ts);
+    if (ts.state === TaskStatus.memory) {
+      if (!ts.whoHas.has(ws)) this.addReplica(ts, ws);
+      return;
+    }
+    ts.nbytes = nbytes;
+    ts.inline = inline;
+    this.setState(ts, TaskStatus.memory);
+    this.addReplica(ts, ws);
+  }
+
+  clientReleasesKeys(clientId: string, keys: string[]): void {
+    const cs = this.clients.get(clientId);
+    if (!cs) return;
+    this.stimulus = `client-releases-${clientId}`;
+    const tss: TaskState[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts) tss.push(ts);
+    }
+    this.releaseWanted(cs, tss);
+  }
+
+  /** Cancel: forget the keys for this client; tasks nobody else needs stop. */
+  cancelKeys(clientId: string, keys: string[]): void {
+    const cs = this.clients.get(clientId);
+    if (!cs) return;
+    for (const k of keys) this.send({ to: "client", id: clientId }, { op: Op.keyCancelled, key: k });
+    this.clientReleasesKeys(clientId, keys);
+  }
+
+  taskStarted(address: string, key: string, runId: number): void {
+    const ts = this.tasks.get(key);
+    if (ts && ts.runId === runId && ts.processingOn?.address === address) {
+      ts.executing = true;
+    }
+  }
+
+  taskFinished(address: string, m: TaskFinishedMsg): void {
+    const ws = this.workers.get(address);
+    const ts = this.tasks.get(m.key);
+    if (!ws) return;
+    this.stimulus = `task-finished-${m.key}`;
+    if (!ts || ts.state !== TaskStatus.processing || ts.processingOn !== ws || ts.runId !== m.runId) {
+      // Stale or duplicate result (cancelled, or recomputed elsewhere after a
+      // split): never accept it; the worker drops its copy unless it is a
+      // legitimate replica.
+      if (!ts || !ts.whoHas.has(ws)) this.send(ws, { op: Op.freeKeys, keys: [m.key] });
+      return;
+    }
+    const duration = Math.max(0, m.stop - m.start);
+    ts.group.durationSum += duration;
+    ts.group.durationCount += 1;
+    ts.nbytes = m.nbytes;
+    ts.type = m.type;
+    ts.inline = m.inline ? asPayload(m.inline) : null;
+    for (const l of this.taskListeners) l({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "memory", group: ts.group.name });
+    const recs: Recs = new Map([[ts, TaskStatus.memory]]);
+    this.transitions(recs);
+    this.fillSlots(ws);
+  }
+
+  taskErred(address: string, m: TaskErredMsg): void {
+    const ws = this.workers.get(address);
+    const ts = this.tasks.get(m.key);
+    if (!ws || !ts || ts.state !== TaskStatus.processing || ts.processingOn !== ws || ts.runId !== m.runId) return;
+    this.stimulus = `task-erred-${m.key}`;
+    for (const l of this.taskListeners) l({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "erred", group: ts.group.name });
+    if (ts.retries > 0) {
+      ts.retries -= 1;
+      this.transitions(new Map([[ts, TaskStatus.released]]));
+    } else {
+      ts.exception = { ...m.error, data: { ...(m.error.data ?? {}), key: ts.key, worker: address } };
+      ts.exceptionBlame = ts;
+      this.transitions(new Map([[ts, TaskStatus.erred]]));
+    }
+    this.fillSlots(ws);
+  }
+
+  /** A worker could not find `key` on `errant` (dead or freed): forget that replica. */
+  missingData(key: string, errant: string): void {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(errant);
+    if (!ts || !ws || !ts.whoHas.has(ws)) return;
+    this.stimulus = `missing-data-${key}`;
+    ts.whoHas.delete(ws);
+    ws.hasWhat.delete(ts);
+    ws.nbytes -= Math.max(0, ts.nbytes);
+    if (ts.whoHas.size === 0 && ts.state === TaskStatus.memory) this.transitions(new Map([[ts, TaskStatus.released]]));
+  }
+
+  /** A worker holds extra replicas (it fetched them as dependencies). */
+  addKeys(address: string, keys: string[]): void {
+    const ws = this.workers.get(address);
+    if (!ws) return;
+    const unwanted: string[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts && ts.state === TaskStatus.memory) {
+        if (!ts.whoHas.has(ws)) this.addReplica(ts, ws);
+      } else {
+        unwanted.push(k);
+      }
+    }
+    if (unwanted.length > 0) this.send(ws, { op: Op.freeKeys, keys: unwanted });
+  }
+
+  // ------------------------------------------------------------ transitions
+
+  transitions(recs: Recs): void {
+    const touched = this.config.validate ? new Set<TaskState>() : null;
+    while (recs.size > 0) {
+      const [ts, finish] = recs.entries().next().value as [TaskState, TaskStatus];
+      recs.delete(ts);
+      touched?.add(ts);
+      this.transition(ts, finish, recs);
+    }
+    if (touched) {
+      const all = new Set<TaskState>();
+      for (const ts of touched) {
+        all.add(ts);
+        for (const d of ts.dependencies) all.add(d);
+        for (const d of ts.dependents) all.add(d);
+      }
+      validateState(this, all);
+    }
+  }
+
+  private transition(ts: TaskState, finish: TaskStatus, recs: Recs): void {
+    const start = ts.state;
+    if (start === finish || start === TaskStatus.forgotten) return;
+    const S = TaskStatus;
+    switch (`${start}>${finish}`) {
+      case "released>waiting": this.releasedToWaiting(ts, recs); break;
+      case "released>forgotten": this.releasedToForgotten(ts, recs); break;
+      case "released>erred": this.toErred(ts, recs); break;
+      case "waiting>processing":
+      case "no-worker>processing":
+      case "queued>processing": this.toProcessing(ts, recs); break;
+      case "waiting>released":
+      case "queued>released":
+      case "no-worker>released": this.waitingToReleased(ts, recs); break;
+      case "waiting>erred":
+      case "queued>erred":
+      case "no-worker>erred": this.waitingToReleased(ts, recs, false); this.toErred(ts, recs); break;
+      case "waiting>memory": this.toMemory(ts, recs); break;
+      case "processing>memory": this.toMemory(ts, recs); break;
+      case "processing>erred": this.processingToErred(ts, recs); break;
+      case "processing>released": this.processingToReleased(ts, recs); break;
+      case "memory>released": this.memoryToReleased(ts, recs); break;
+      case "erred>released": this.erredToReleased(ts, recs); break;
+      case "memory>forgotten":
+      case "erred>forgotten":
+        this.transition(ts, S.released, recs);
+        if (ts.state === S.released) this.releasedToForgotten(ts, recs);
+        break;
+      case "waiting>forgotten":
+      case "queued>forgotten":
+      case "no-worker>forgotten":
+      case "processing>forgotten":
+        this.transition(ts, S.released, recs);
+        if (ts.state === S.released) recs.set(ts, S.forgotten);
+        break;
+      case "memory>erred":
+        // a dependency failed after this result existed: keep the result
+        break;
+      default:
+        // Edges not listed go through released (Dask's fallback).
+        if (start !== S.released && finish !== S.released) {
+          this.transition(ts, S.released, recs);
+          if (ts.state === S.released) this.transition(ts, finish, recs);
+        }
+    }
+  }
+
+  private setState(ts: TaskState, s: TaskStatus): void {
+    const c = ts.group.counts;
+    c[ts.state] = (c[ts.state] ?? 1) - 1;
+    c[s] = (c[s] ?? 0) + 1;
+    this.transitionCounts[s] = (this.transitionCounts[s] ?? 0) + 1;
+    ts.state = s;
+  }
+
+  private needed(ts: TaskState): boolean {
+    return ts.whoWants.size > 0 || ts.waiters.size > 0;
+  }
+
+  private releasedToWaiting(ts: TaskState, recs: Recs): void {
+    if (!this.needed(ts)) {
+      recs.set(ts, TaskStatus.forgotten);
+      return;
+    }
+    if (ts.spec === null) {
+      ts.exception ??= { name: "LostDataError", message: `scattered data ${ts.key} was lost and cannot be recomputed`, stack: "", data: { key: ts.key } };
+      ts.exceptionBlame = ts;
+      this.toErred(ts, recs);
+      return;
+    }
+    this.setState(ts, TaskStatus.waiting);
+    ts.waitingOn.clear();
+    for (const dts of ts.dependencies) {
+      if (dts.state === TaskStatus.erred) {
+        ts.exception = dts.exception;
+        ts.exceptionBlame = dts.exceptionBlame;
+        recs.set(ts, TaskStatus.erred);
+        return;
+      }
+      dts.waiters.add(ts);
+      if (dts.state !== TaskStatus.memory) {
+        ts.waitingOn.add(dts);
+        if (dts.state === TaskStatus.released) recs.set(dts, TaskStatus.waiting);
+      }
+    }
+    if (ts.waitingOn.size === 0) recs.set(ts, TaskStatus.processing);
+  }
+
+  private toProcessing(ts: TaskState, recs: Recs): void {
+    const from = ts.state;
+    const ws = this.decideWorker(ts);
+    if (ws === null) {
+      if (from === TaskStatus.queued || from === TaskStatus.noWorker) return;
+      if (this.workers.size === 0 || this.isRootish(ts)) {
+        if (this.workers.size === 0) {
+          this.setState(ts, TaskStatus.noWorker);
+          this.unrunnable.add(ts);
+        } else {
+          this.setState(ts, TaskStatus.queued);
+          this.queued.push(ts);
+        }
+      } else {
+        this.setState(ts, TaskStatus.noWorker);
+        this.unrunnable.add(ts);
+      }
+      return;
+    }
+    if (from === TaskStatus.queued) this.queued.remove(ts);
+    if (from === TaskStatus.noWorker) this.unrunnable.delete(ts);
+    this.assign(ts, ws);
+    void recs;
+  }
+
+  private assign(ts: TaskState, ws: WorkerState): void {
+    this.setState(ts, TaskStatus.processing);
+    ts.processingOn = ws;
+    ts.executing = false;
+    ts.runId = ++this.runCounter;
+    ts.expectedDuration = ts.group.avgDuration() ?? this.config.unknownTaskDuration;
+    ws.processing.add(ts);
+    ws.occupancy += ts.expectedDuration;
+    const deps: Record<string, { who: string[]; nbytes: number }> = {};
+    for (const d of ts.dependencies) {
+      const who: string[] = [];
+      for (const w of d.whoHas) who.push(w.address);
+      deps[d.key] = { who, nbytes: d.nbytes };
+    }
+    const msg: { op: string; [k: string]: unknown } = { op: Op.computeTask, key: ts.key, spec: ts.spec!, deps, priority: ts.priority, runId: ts.runId };
+    if (ts.code) msg["code"] = ts.code;
+    this.send(ws, msg);
+  }
+
+  private removeFromProcessing(ts: TaskState, ws: WorkerState): void {
+    ws.processing.delete(ts);
+    ws.occupancy = Math.max(0, ws.occupancy - ts.expectedDuration);
+    ts.processingOn = null;
+    ts.executing = false;
+  }
+
+  private toMemory(ts: TaskState, recs: Recs): void {
+    const ws = ts.processingOn;
+    if (ts.state === TaskStatus.waiting) {
+      for (const d of ts.dependencies) d.waiters.delete(ts);
+    }
+    if (ws) {
+      this.removeFromProcessing(ts, ws);
+      this.addReplica(ts, ws);
+    }
+    this.setState(ts, TaskStatus.memory);
+    ts.group.nbytesSum += Math.max(0, ts.nbytes);
+    for (const dep of ts.dependents) {
+      if (dep.state === TaskStatus.waiting && dep.waitingOn.delete(ts) && dep.waitingOn.size === 0) {
+        recs.set(dep, TaskStatus.processing);
+      }
+    }
+    for (const d of ts.dependencies) {
+      d.waiters.delete(ts);
+      if (d.state === TaskStatus.memory && !this.needed(d)) recs.set(d, TaskStatus.released);
+    }
+    for (const cs of ts.whoWants) this.notifyMemory(ts, cs);
+    if (!this.needed(ts)) recs.set(ts, TaskStatus.released);
+  }
+
+  private addReplica(ts: TaskState, ws: WorkerState): void {
+    ts.whoHas.add(ws);
+    ws.hasWhat.add(ts);
+    ws.nbytes += Math.max(0, ts.nbytes);
+  }
+
+  private processingToErred(ts: TaskState, recs: Recs): void {
+    const ws = ts.processingOn;
+    if (ws) this.removeFromProcessing(ts, ws);
+    this.toErred(ts, recs);
+  }
+
+  private toErred(ts: TaskState, recs: Recs): void {
+    if (ts.state === TaskStatus.queued) this.queued.remove(ts);
+    this.unrunnable.delete(ts);
+    this.setState(ts, TaskStatus.erred);
+    for (const d of ts.dependencies) {
+      d.waiters.delete(ts);
+      if (d.state === TaskStatus.memory && !this.needed(d)) recs.set(d, TaskStatus.released);
+    }
+    for (const dep of ts.dependents) {
+      if (dep.state !== TaskStatus.memory && dep.state !== TaskStatus.erred && dep.state !== TaskStatus.forgotten) {
+        dep.exception = ts.exception;
+        dep.exceptionBlame = ts.exceptionBlame;
+        recs.set(dep, TaskStatus.erred);
+      }
+    }
+    for (const cs of ts.whoWants) this.notifyErred(ts, cs);
+  }
+
+  private waitingToReleased(ts: TaskState, recs: Recs, recommend = true): void {
+    if (ts.state === TaskStatus.queued) this.queued.remove(ts);
+    this.unrunnable.delete(ts);
+    for (const d of ts.dependencies) {
+      d.waiters.delete(ts);
+      if (d.state === TaskStatus.memory && !this.needed(d)) recs.set(d, TaskStatus.released);
+    }
+    ts.waitingOn.clear();
+    this.setState(ts, TaskStatus.released);
+    if (recommend) recs.set(ts, this.needed(ts) ? TaskStatus.waiting : TaskStatus.forgotten);
+  }
+
+  private processingToReleased(ts: TaskState, recs: Recs): void {
+    const ws = ts.processingOn;
+    if (ws) {
+      this.removeFromProcessing(ts, ws);
+      if (this.workers.get(ws.address) === ws) this.send(ws, { op: Op.freeKeys, keys: [ts.key] });
+    }
+    for (const d of ts.dependencies) {
+      d.waiters.delete(ts);
+      if (d.state === TaskStatus.memory && !this.needed(d)) recs.set(d, TaskStatus.released);
+    }
+    this.setState(ts, TaskStatus.released);
+    recs.set(ts, this.needed(ts) ? TaskStatus.waiting : TaskStatus.forgotten);
+  }
+
+  private memoryToReleased(ts: TaskState, recs: Recs): void {
+    for (const ws of ts.whoHas) {
+      ws.hasWhat.delete(ts);
+      ws.nbytes -= Math.max(0, ts.nbytes);
+      this.send(ws, { op: Op.freeKeys, keys: [ts.key] });
+    }
+    ts.whoHas.clear();
+    ts.inline = null;
+    this.setState(ts, TaskStatus.released);
+    // dependents that were relying on this result must wait for it again
+    for (const dep of ts.dependents) {
+      if (dep.state === TaskStatus.waiting) {
+        dep.waitingOn.add(ts);
+      } else if (dep.state === TaskStatus.processing || dep.state === TaskStatus.queued || dep.state === TaskStatus.noWorker) {
+        recs.set(dep, TaskStatus.released);
+      }
+    }
+    recs.set(ts, this.needed(ts) ? TaskStatus.waiting : TaskStatus.forgotten);
+  }
+
+  private erredToReleased(ts: TaskState, recs: Recs): void {
+    ts.exception = null;
+    ts.exceptionBlame = null;
+    this.setState(ts, TaskStatus.released);
+    for (const dep of ts.dependents) if (dep.state === TaskStatus.erred) recs.set(dep, TaskStatus.released);
+    recs.set(ts, this.needed(ts) ? TaskStatus.waiting : TaskStatus.forgotten);
+  }
+
+  private releasedToForgotten(ts: TaskState, recs: Recs): void {
+    // A task stays (released) while it is wanted or while any dependent may
+    // still need it recomputed from lineage.
+    if (this.needed(ts) || ts.dependents.size > 0) return;
+    this.setState(ts, TaskStatus.forgotten);
+    this.tasks.delete(ts.key);
+    ts.group.size -= 1;
+    for (const d of ts.dependencies) {
+      d.dependents.delete(ts);
+      d.waiters.delete(ts);
+      if ((d.state === TaskStatus.released || d.state === TaskStatus.erred) && !this.needed(d) && d.dependents.size === 0) {
+        recs.set(d, TaskStatus.forgotten);
+      }
+    }
+    ts.dependencies.clear();
+    if (ts.group.size === 0) this.groups.delete(ts.group.name);
+  }
+
+  private releaseWanted(cs: ClientState, tss: TaskState[]): void {
+    const recs: Recs = new Map();
+    for (const ts of tss) {
+      if (!cs.wants.delete(ts)) continue;
+      ts.whoWants.delete(cs);
+      if (!this.needed(ts)) recs.set(ts, TaskStatus.forgotten);
+    }
+    this.transitions(recs);
+  }
+
+  // -------------------------------------------------------------- placement
+
+  isRootish(ts: TaskState): boolean {
+    if (!Number.isFinite(this.config.workerSaturation)) return false;
+    if (ts.dependencies.size >= 5) return false;
+    return ts.group.size > 2 * Math.max(1, this.totalThreads) && ts.group.depKeys.size < 5;
+  }
+
+  /** How many tasks a worker may hold at once when tasks are queued. */
+  slots(ws: WorkerState): number {
+    const base = Math.max(Math.ceil(this.config.workerSaturation * ws.nthreads), 1);
+    const head = this.queued.peek();
+    const avg = head?.group.avgDuration();
+    if (avg == null || avg >= this.config.pipelineLatency) return base;
+    const pipelined = Math.ceil((ws.nthreads * this.config.pipelineLatency) / Math.max(avg, 1e-6));
+    return Math.max(base, Math.min(pipelined, ws.nthreads * this.config.maxPipelinePerThread));
+  }
+
+  private decideWorker(ts: TaskState): WorkerState | null {
+    if (this.workers.size === 0) return null;
+    if (this.isRootish(ts)) {
+      let best: WorkerState | null = null;
+      let bestLoad = Infinity;
+      for (const ws of this.workers.values()) {
+        if (ws.status !== "running") continue;
+        if (ws.processing.size >= this.slots(ws)) continue;
+        const load = ws.processing.size / ws.nthreads;
+        if (load < bestLoad) {
+          best = ws;
+          bestLoad = load;
+        }
+      }
+      return best;
+    }
+    let candidates: Iterable<WorkerState> = this.workers.values();
+    if (ts.dependencies.size > 0) {
+      const holders = new Set<WorkerState>();
+      for (const d of ts.dependencies) for (const w of d.whoHas) if (w.status === "running") holders.add(w);
+      if (holders.size > 0) candidates = holders;
+    }
+    let best: WorkerState | null = null;
+    let bestCost = Infinity;
+    let bestBytes = Infinity;
+    for (const ws of candidates) {
+      if (ws.status !== "running") continue;
+      let missing = 0;
+      for (const d of ts.dependencies) if (!d.whoHas.has(ws)) missing += Math.max(0, d.nbytes);
+      const cost = ws.occupancy / ws.nthreads + missing / this.config.bandwidth;
+      if (cost < bestCost || (cost === bestCost && ws.nbytes < bestBytes)) {
+        best = ws;
+        bestCost = cost;
+        bestBytes = ws.nbytes;
+      }
+    }
+    if (best === null) {
+      // every holder is paused: fall back to any running worker
+      for (const ws of this.workers.values()) if (ws.status === "running") return ws;
+    }
+    return best;
+  }
+
+  /** Sends queued tasks to `ws` while it has free slots. */
+  private fillSlots(ws: WorkerState): void {
+    if (ws.status !== "running" || this.queued.size === 0 || this.workers.get(ws.address) !== ws) return;
+    const slots = this.slots(ws);
+    while (ws.processing.size < slots) {
+      const ts = this.queued.pop();
+      if (!ts) break;
+      this.unrunnable.delete(ts);
+      this.assign(ts, ws);
+      if (this.config.validate) validateState(this, [ts]);
+    }
+  }
+
+  // ----------------------------------------------------------------- helpers
+
+  private newTask(key: string, spec: Payload | null, allowedFailures: number | undefined): TaskState {
+    const prefix = keyPrefix(key);
+    let g = this.groups.get(prefix);
+    if (!g) {
+      g = new TaskGroup(prefix);
+      this.groups.set(prefix, g);
+    }
+    g.size += 1;
+    g.counts[TaskStatus.released] = (g.counts[TaskStatus.released] ?? 0) + 1;
+    const ts = new TaskState(key, spec, g, allowedFailures ?? this.config.allowedFailures);
+    this.tasks.set(key, ts);
+    return ts;
+  }
+
+  private notifyMemory(ts: TaskState, cs: ClientState): void {
+    const msg: { op: string; [k: string]: unknown } = { op: Op.keyInMemory, key: ts.key, type: ts.type, nbytes: ts.nbytes };
+    if (ts.inline) msg["inline"] = ts.inline;
+    this.send({ to: "client", id: cs.id }, msg);
+  }
+
+  private notifyErred(ts: TaskState, cs: ClientState): void {
+    const err: ErrorRecord = ts.exception ?? { name: "Error", message: `task ${ts.key} failed`, stack: "" };
+    this.send({ to: "client", id: cs.id }, { op: Op.keyErred, key: ts.key, error: err, blame: ts.exceptionBlame?.key ?? ts.key });
+  }
+
+  private send(target: WorkerState | { to: "client"; id: string }, msg: { op: string; [k: string]: unknown }): void {
+    if (target instanceof WorkerState) this.out.push({ to: "worker", address: target.address, msg });
+    else this.out.push({ to: "client", id: target.id, msg });
+  }
+
+  /** Answers a client's gather: inline values, locations, or errors. */
+  locate(keys: string[]): { inline: Record<string, Payload>; whoHas: Record<string, string[]>; erred: Record<string, ErrorRecord>; missing: string[] } {
+    const inline: Record<string, Payload> = {};
+    const whoHas: Record<string, string[]> = {};
+    const erred: Record<string, ErrorRecord> = {};
+    const missing: string[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (!ts) missing.push(k);
+      else if (ts.state === TaskStatus.memory) {
+        if (ts.inline) inline[k] = ts.inline;
+        else whoHas[k] = [...ts.whoHas].map((w) => w.address);
+      } else if (ts.state === TaskStatus.erred) erred[k] = ts.exception ?? { name: "Error", message: "failed", stack: "" };
+      else missing.push(k);
+    }
+    return { inline, whoHas, erred, missing };
+  }
+
+  /** Counts of tasks by state (for metrics and tests). */
+  stateCounts(): Record<string, number> {
+    const c: Record<string, number> = {};
+    for (const ts of this.tasks.values()) c[ts.state] = (c[ts.state] ?? 0) + 1;
+    return c;
+  }
+
+  /** Exposed for tests: the priority order used by the queue. */
+  static comparePriority = comparePriority;
+}

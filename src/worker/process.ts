@@ -1,0 +1,36 @@
+/**
+ * Entry point of one worker process: `node process.js '<json WorkerOptions>'`.
+ * Started by LocalCluster and by `shoal worker` (through its nanny). Exits
+ * cleanly on SIGINT/SIGTERM, and when its parent goes away.
+ */
+import { WorkerServer, type WorkerOptions } from "./server.ts";
+import { log } from "../utils/log.ts";
+
+async function main(): Promise<void> {
+  const raw = process.argv[2];
+  if (!raw) throw new Error("worker process needs its options as a JSON argument");
+  const opts = JSON.parse(raw) as WorkerOptions;
+  const w = new WorkerServer(opts);
+  let stopping = false;
+  const stop = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log("worker", `${w.name}: stopping (${why})`);
+    void w.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("disconnect", () => stop("parent exited"));
+  try {
+    await w.start();
+  } catch (err) {
+    log("worker", `${w.name}: cannot start: ${(err as Error).message}`);
+    process.exit(3);
+  }
+  process.send?.({ type: "ready", address: w.address, name: w.name });
+  await w.finished;
+  process.exit(0);
+}
+
+void main();
