@@ -23,6 +23,7 @@ import pl from "nodejs-polars";
 import { engine, type Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { bigIntSums, chanCombine, floatMoments, intSums, neumaierSum, ratioToNumber, sqrtRatioToNumber } from "./exact.ts";
+import { concat } from "./shuffle.ts";
 import { column, float64Values, int64Values, missingCount, naExpr, scalar, sortBy, typeOf, type Column } from "./frame-utils.ts";
 
 /** A distributed reduction: `map` per partition, associative `combine`, `finalize` once. */
@@ -357,11 +358,11 @@ export const reductions = {
   /** Rows with the n largest values (ties broken by `tieBreak` ascending). */
   nlargest: (n: number, by: string | readonly string[], tieBreak?: readonly string[]): Reduction<Frame, Frame> => {
     const o: TopKOptions = { by, largest: true, tieBreak };
-    return { name: "nlargest", map: (df) => topK(df, n, o), combine: (ps) => topK(engine().concat(ps), n, o), finalize: (p) => p };
+    return { name: "nlargest", map: (df) => topK(df, n, o), combine: (ps) => topK(concat(ps), n, o), finalize: (p) => p };
   },
   nsmallest: (n: number, by: string | readonly string[], tieBreak?: readonly string[]): Reduction<Frame, Frame> => {
     const o: TopKOptions = { by, largest: false, tieBreak };
-    return { name: "nsmallest", map: (df) => topK(df, n, o), combine: (ps) => topK(engine().concat(ps), n, o), finalize: (p) => p };
+    return { name: "nsmallest", map: (df) => topK(df, n, o), combine: (ps) => topK(concat(ps), n, o), finalize: (p) => p };
   },
   /** pandas describe() of every numeric column (of the first partition's schema). */
   describe: (): Reduction<DescribePartial, Record<string, DescribeStats>> => ({
