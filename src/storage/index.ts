@@ -81,6 +81,6 @@ export {
 } from "./blocks.ts";
 export { backendFor, registerBackend } from "./registry.ts";
 export { clearMemoryStorage } from "./backends/memory.ts";
-export { resolveS3Options, s3Client } from "./backends/s3.ts";
+export { closeS3Clients, resolveS3Options, s3Client } from "./backends/s3.ts";
 export { globToRegExp, hasGlob } from "./glob.ts";
 export { schemeOf, urlToString } from "./url.ts";

@@ -63,6 +63,22 @@ export function resolveS3Options(opts: StorageOptions = {}): S3Options & { force
 
 const clients = new Map<string, S3Client>();
 const providerClients = new WeakMap<object, Map<string, S3Client>>();
+const allClients = new Set<S3Client>();
+
+/**
+ * Destroy every cached S3 client and its keep-alive sockets (for clean process
+ * exit in tests and short-lived CLIs). Later calls create fresh clients.
+ *
+ * @example
+ * ```ts
+ * after(() => closeS3Clients());
+ * ```
+ */
+export function closeS3Clients(): void {
+  for (const c of allClients) c.destroy();
+  allClients.clear();
+  clients.clear();
+}
 
 function regionProvider(profile: string | undefined): () => Promise<string> {
   let cached: Promise<string> | undefined;
@@ -125,10 +141,13 @@ export function s3Client(opts: StorageOptions = {}): S3Client {
   ]);
   const cache = typeof creds === "function" ? (providerClients.get(creds) ?? new Map<string, S3Client>()) : clients;
   if (typeof creds === "function") providerClients.set(creds, cache);
+  const cached = cache.get(key);
+  if (cached && !allClients.has(cached)) cache.delete(key); // destroyed by closeS3Clients()
   let c = cache.get(key);
   if (!c) {
     c = buildClient(r);
     cache.set(key, c);
+    allClients.add(c);
   }
   return c;
 }
