@@ -88,6 +88,8 @@ export class LocalCluster {
       threadEnv: { POLARS_MAX_THREADS: String(o.nthreads) },
     };
     const execArgv = PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const extra = process.env["SHOAL_WORKER_EXEC_ARGV"];
+    if (extra) execArgv.push(...extra.split(" ").filter(Boolean));
     const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {
       execArgv,
       env: { ...process.env, POLARS_MAX_THREADS: String(o.nthreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },

@@ -376,11 +376,14 @@ export class SchedulerState {
 
   transitions(recs: Recs): void {
     const touched = this.config.validate ? new Set<TaskState>() : null;
+    // Iterate the live map (entries added during the loop are visited too);
+    // taking the first entry again and again would rescan deleted slots.
     while (recs.size > 0) {
-      const [ts, finish] = recs.entries().next().value as [TaskState, TaskStatus];
-      recs.delete(ts);
-      touched?.add(ts);
-      this.transition(ts, finish, recs);
+      for (const [ts, finish] of recs) {
+        recs.delete(ts);
+        touched?.add(ts);
+        this.transition(ts, finish, recs);
+      }
     }
     if (touched) {
       const all = new Set<TaskState>();

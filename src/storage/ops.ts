@@ -302,6 +302,10 @@ export function createWriteStream(url: UrlLike, opts: WriteOptions = {}): Storag
     },
   }) as StorageWriteStream;
   Object.defineProperty(stream, "done", { value: done, enumerable: false });
+  // If the backend fails on its own (e.g. access denied) the writer must not wait forever for drain.
+  done.catch((err: unknown) => {
+    if (!stream.destroyed && !stream.writableEnded) stream.destroy(err as Error);
+  });
   return stream;
 }
 

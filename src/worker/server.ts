@@ -17,6 +17,9 @@ import { Executor } from "./executor.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
 
+/** A task running longer than this is reported as executing (for fair blame on worker death). */
+const STARTED_NOTICE_MS = 5;
+
 export interface WorkerOptions {
   scheduler: string;
   name?: string;
@@ -220,7 +223,16 @@ export class WorkerServer {
           const p = this.store.get(d.key);
           if (p) deps.push([d.key, p]);
         }
+        // Tell the scheduler the task is executing once it has run for a
+        // moment: only executing tasks are blamed when a worker dies, and
+        // announcing every sub-millisecond task would double the traffic.
+        const started = setTimeout(() => {
+          if (sm === this.sm && sm.tasks.get(ins.key)?.state === "executing") {
+            this.scheduler?.send({ op: Op.taskStarted, key: ins.key, runId: ins.runId });
+          }
+        }, STARTED_NOTICE_MS);
         void this.executor!.run(ins.key, ins.spec, deps).then((r) => {
+          clearTimeout(started);
           if (sm !== this.sm) return;
           if (r.ok) {
             this.store.set(ins.key, r.result);

@@ -66,6 +66,8 @@ export class WorkerStateMachine {
   private readonly ready: WorkerTask[] = [];
   readonly executing = new Set<WorkerTask>();
   private readonly inFlightPeers = new Set<string>();
+  /** Dependencies in state fetch (may hold stale members; checked when used). */
+  private readonly toFetch = new Set<WorkerTask>();
   private out: Instruction[] = [];
   paused = false;
   readonly config: WorkerStateConfig;
@@ -125,12 +127,16 @@ export class WorkerStateMachine {
         this.tasks.set(dk, d);
       }
       for (const w of loc.who) d.whoHas.add(w);
+      if (d.state === WorkerTaskStatus.fetch) this.toFetch.add(d);
       if (loc.nbytes > 0 && d.state !== WorkerTaskStatus.memory) d.nbytes = loc.nbytes;
       ts.deps.add(d);
       d.dependents.add(ts);
       if (d.state !== WorkerTaskStatus.memory) {
         ts.waitingFor.add(d);
-        if (d.state === WorkerTaskStatus.missing && d.whoHas.size > 0) d.state = WorkerTaskStatus.fetch;
+        if (d.state === WorkerTaskStatus.missing && d.whoHas.size > 0) {
+          d.state = WorkerTaskStatus.fetch;
+          this.toFetch.add(d);
+        }
       }
     }
     if (ts.waitingFor.size === 0) this.makeReady(ts);
@@ -244,6 +250,7 @@ export class WorkerStateMachine {
 
   private afterFailedFetch(ts: WorkerTask): void {
     ts.state = ts.whoHas.size > 0 ? WorkerTaskStatus.fetch : WorkerTaskStatus.missing;
+    if (ts.state === WorkerTaskStatus.fetch) this.toFetch.add(ts);
   }
 
   private makeReady(ts: WorkerTask): void {
@@ -316,7 +323,6 @@ export class WorkerStateMachine {
       if (ts.state !== WorkerTaskStatus.ready || this.tasks.get(ts.key) !== ts) continue;
       ts.state = WorkerTaskStatus.executing;
       this.executing.add(ts);
-      this.out.push({ type: "send", msg: { op: Op.taskStarted, key: ts.key, runId: ts.runId } });
       this.out.push({ type: "execute", key: ts.key, spec: ts.spec!, runId: ts.runId });
     }
   }
@@ -324,7 +330,12 @@ export class WorkerStateMachine {
   private ensureCommunicating(): void {
     if (this.inFlightPeers.size >= this.config.maxConcurrentGathers) return;
     const byPeer = new Map<string, { keys: string[]; bytes: number }>();
-    const toFetch = [...this.tasks.values()].filter((t) => t.state === WorkerTaskStatus.fetch);
+    if (this.toFetch.size === 0) return;
+    const toFetch: WorkerTask[] = [];
+    for (const t of this.toFetch) {
+      if (t.state === WorkerTaskStatus.fetch && this.tasks.get(t.key) === t) toFetch.push(t);
+      else this.toFetch.delete(t);
+    }
     toFetch.sort((a, b) => comparePriority(a.priority, b.priority));
     for (const ts of toFetch) {
       const peers = [...ts.whoHas].filter((p) => !this.inFlightPeers.has(p));
@@ -344,6 +355,7 @@ export class WorkerStateMachine {
       batch.keys.push(ts.key);
       batch.bytes += Math.max(0, ts.nbytes);
       ts.state = WorkerTaskStatus.flight;
+      this.toFetch.delete(ts);
     }
     for (const [peer, b] of byPeer) {
       this.inFlightPeers.add(peer);
