@@ -118,6 +118,20 @@ describe("local specifics", () => {
     }
   });
 
+  it("a write stream whose backend fails errors instead of hanging", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shoal-wsfail-"));
+    try {
+      await writeFile(join(dir, "file"), "x");
+      const ws = storage.createWriteStream(join(dir, "file", "sub", "x.bin")); // parent is a file
+      const errored = new Promise<unknown>((r) => ws.on("error", r));
+      for (let i = 0; i < 64 && !ws.destroyed; i++) ws.write(Buffer.alloc(64 * 1024));
+      assert.ok((await errored) instanceof storage.StorageError);
+      await assert.rejects(ws.done);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("readRange of a local file reads only the range", async () => {
     const dir = await mkdtemp(join(tmpdir(), "shoal-range-"));
     try {
