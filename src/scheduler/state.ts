@@ -432,7 +432,12 @@ export class SchedulerState {
         if (ts.state === S.released) recs.set(ts, S.forgotten);
         break;
       case "memory>erred":
-        // a dependency failed after this result existed: keep the result
+        // Only lost data errs from memory (scattered data whose holders all
+        // left); a result that exists is never replaced by an error.
+        if (ts.whoHas.size === 0) {
+          ts.inline = null;
+          this.toErred(ts, recs);
+        }
         break;
       default:
         // Edges not listed go through released (Dask's fallback).

@@ -1,0 +1,245 @@
+// Tier 1: the scheduler state machine fed events directly; no sockets, no sleeps.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SchedulerState, type Outgoing } from "../../src/scheduler/state.ts";
+import { validateState } from "../../src/scheduler/validate.ts";
+import { serialize } from "../../src/protocol/serialize.ts";
+import type { TaskMsg } from "../../src/protocol/messages.ts";
+
+const spec = serialize({ f: { kind: "source", source: "() => 1", name: "x" }, a: [] });
+
+function task(key: string, deps: string[] = [], order = 0): TaskMsg {
+  return { key, spec, deps, order };
+}
+
+function make(config = {}): { s: SchedulerState; clock: { t: number } } {
+  const clock = { t: 1000 };
+  const s = new SchedulerState({ validate: true, ...config }, () => clock.t);
+  return { s, clock };
+}
+
+function addWorker(s: SchedulerState, address: string, nthreads = 1): void {
+  s.addWorker({ address, name: address, nthreads, memoryLimit: 0, host: "h", pid: 1, keys: [] });
+}
+
+function computes(out: Outgoing[], address?: string): string[] {
+  return out
+    .filter((o) => o.to === "worker" && o.msg.op === "compute-task" && (address === undefined || o.address === address))
+    .map((o) => o.msg["key"] as string);
+}
+
+function finish(s: SchedulerState, address: string, key: string, nbytes = 8, seconds = 0.5): void {
+  const ts = s.tasks.get(key)!;
+  s.taskFinished(address, { op: "task-finished", key, runId: ts.runId, nbytes, type: "number", start: 0, stop: seconds });
+}
+
+test("a task runs, its result reaches the client, release forgets it", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("inc-1")], ["inc-1"]);
+  const out = s.drain();
+  assert.deepEqual(computes(out), ["inc-1"]);
+  assert.equal(s.tasks.get("inc-1")!.state, "processing");
+  finish(s, "w1", "inc-1");
+  const out2 = s.drain();
+  assert.ok(out2.some((o) => o.to === "client" && o.msg.op === "key-in-memory" && o.msg["key"] === "inc-1"));
+  assert.equal(s.tasks.get("inc-1")!.state, "memory");
+  s.clientReleasesKeys("c", ["inc-1"]);
+  const out3 = s.drain();
+  assert.ok(out3.some((o) => o.to === "worker" && o.msg.op === "free-keys"));
+  assert.equal(s.tasks.size, 0);
+  validateState(s);
+});
+
+test("a dependent runs where its input is, and the input is freed after use", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1)], ["b-1"]);
+  const first = computes(s.drain());
+  assert.deepEqual(first, ["a-1"]);
+  const where = s.tasks.get("a-1")!.processingOn!.address;
+  finish(s, where, "a-1", 10_000_000);
+  const out = s.drain();
+  assert.deepEqual(computes(out, where), ["b-1"], "b runs on the worker holding a");
+  finish(s, where, "b-1");
+  const out2 = s.drain();
+  assert.ok(out2.some((o) => o.to === "worker" && o.msg.op === "free-keys" && (o.msg["keys"] as string[]).includes("a-1")));
+  assert.equal(s.tasks.get("a-1")!.state, "released");
+  s.clientReleasesKeys("c", ["b-1"]);
+  assert.equal(s.tasks.size, 0);
+});
+
+test("root tasks are withheld: a worker holds about as many as it has threads", () => {
+  const { s } = make();
+  addWorker(s, "w1", 2);
+  addWorker(s, "w2", 2);
+  const tasks = Array.from({ length: 100 }, (_, i) => task(`load-${i}`, [], i));
+  s.updateGraph("c", tasks, tasks.map((t) => t.key));
+  const out = s.drain();
+  assert.equal(computes(out, "w1").length, 3); // ceil(1.1 * 2)
+  assert.equal(computes(out, "w2").length, 3);
+  assert.equal(s.queued.size, 94);
+  const k = computes(out, "w1")[0]!;
+  finish(s, "w1", k);
+  assert.equal(computes(s.drain(), "w1").length, 1, "one finished, one more sent");
+  // priority order: the lowest order values go first
+  assert.ok(computes(out).includes("load-0"));
+});
+
+test("short root tasks get more slots so that round trips do not idle the threads", () => {
+  const { s } = make();
+  addWorker(s, "w1", 1);
+  const tasks = Array.from({ length: 1000 }, (_, i) => task(`noop-${i}`, [], i));
+  s.updateGraph("c", tasks, tasks.map((t) => t.key));
+  const first = computes(s.drain());
+  assert.equal(first.length, 2);
+  finish(s, "w1", first[0]!, 8, 0.0001); // 100 µs tasks
+  const more = computes(s.drain());
+  assert.ok(more.length >= 10 && more.length <= 64, `pipelined ${more.length}`);
+});
+
+test("queuing off (workerSaturation Infinity) sends everything", () => {
+  const { s } = make({ workerSaturation: Infinity });
+  addWorker(s, "w1");
+  const tasks = Array.from({ length: 20 }, (_, i) => task(`t-${i}`, [], i));
+  s.updateGraph("c", tasks, tasks.map((t) => t.key));
+  assert.equal(computes(s.drain()).length, 20);
+});
+
+test("a dead worker's tasks are rescheduled and its unique results recomputed", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1), task("c-1", [], 2)], ["b-1", "c-1"]);
+  s.drain();
+  const aw = s.tasks.get("a-1")!.processingOn!.address;
+  finish(s, aw, "a-1");
+  s.drain();
+  // b now processing on aw (locality); a held only by aw
+  assert.equal(s.tasks.get("b-1")!.processingOn!.address, aw);
+  s.removeWorker(aw, { expected: false, reason: "test" });
+  const other = aw === "w1" ? "w2" : "w1";
+  const out = s.drain();
+  assert.ok(computes(out, other).includes("a-1"), "a recomputed on the survivor");
+  assert.equal(s.tasks.get("b-1")!.state, "waiting");
+  assert.equal(s.tasks.get("b-1")!.suspicious, 0, "b was not executing: not blamed");
+  validateState(s);
+});
+
+test("only executing tasks are blamed; after allowedFailures deaths the task errs with KilledWorkerError", () => {
+  const { s } = make({ allowedFailures: 1 });
+  s.updateGraph("c", [task("crash-1")], ["crash-1"]);
+  for (let i = 0; i < 2; i++) {
+    addWorker(s, `w${i}`);
+    const ts = s.tasks.get("crash-1")!;
+    assert.equal(ts.state, "processing");
+    s.taskStarted(`w${i}`, "crash-1", ts.runId);
+    s.removeWorker(`w${i}`, { expected: false, reason: "killed" });
+  }
+  const ts = s.tasks.get("crash-1")!;
+  assert.equal(ts.state, "erred");
+  assert.equal(ts.exception!.name, "KilledWorkerError");
+  const out = s.drain();
+  const err = out.find((o) => o.to === "client" && o.msg.op === "key-erred");
+  assert.ok(err);
+  assert.match((err!.msg["error"] as { message: string }).message, /crash-1.*w1/);
+});
+
+test("a result from a stale run is never accepted", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("x-1")], ["x-1"]);
+  s.drain();
+  const first = s.tasks.get("x-1")!.processingOn!.address;
+  const staleRun = s.tasks.get("x-1")!.runId;
+  s.removeWorker(first, { expected: false, reason: "partition" });
+  const second = s.tasks.get("x-1")!.processingOn!.address;
+  assert.notEqual(first, second);
+  // the old worker rejoins and reports its old result
+  addWorker(s, first);
+  s.drain();
+  s.taskFinished(first, { op: "task-finished", key: "x-1", runId: staleRun, nbytes: 1, type: "", start: 0, stop: 0 });
+  assert.equal(s.tasks.get("x-1")!.state, "processing", "stale result ignored");
+  const out = s.drain();
+  assert.ok(out.some((o) => o.to === "worker" && o.address === first && o.msg.op === "free-keys"));
+  finish(s, second, "x-1");
+  assert.equal(s.tasks.get("x-1")!.state, "memory");
+  assert.deepEqual([...s.tasks.get("x-1")!.whoHas].map((w) => w.address), [second]);
+});
+
+test("errors propagate to dependents; retries rerun a failing task", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1)], ["b-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  s.taskErred("w1", { op: "task-erred", key: "a-1", runId: a.runId, error: { name: "RangeError", message: "bad", stack: "st" }, start: 0, stop: 0 });
+  assert.equal(s.tasks.get("b-1")!.state, "erred");
+  const out = s.drain();
+  const e = out.find((o) => o.to === "client" && o.msg.op === "key-erred")!;
+  assert.equal(e.msg["blame"], "a-1");
+
+  const { s: s2 } = make();
+  addWorker(s2, "w1");
+  s2.updateGraph("c", [{ ...task("r-1"), retries: 1 }], ["r-1"]);
+  s2.drain();
+  const r = s2.tasks.get("r-1")!;
+  s2.taskErred("w1", { op: "task-erred", key: "r-1", runId: r.runId, error: { name: "Error", message: "flaky", stack: "" }, start: 0, stop: 0 });
+  assert.equal(s2.tasks.get("r-1")!.state, "processing", "retried");
+  assert.deepEqual(computes(s2.drain()), ["r-1"]);
+});
+
+test("lost scattered data errs with LostDataError", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.scatter("c", "scatter-1", "w1", 8, null);
+  s.updateGraph("c", [task("use-1", ["scatter-1"])], ["use-1"]);
+  s.drain();
+  s.removeWorker("w1", { expected: false, reason: "killed" });
+  assert.equal(s.tasks.get("scatter-1")!.state, "erred");
+  assert.equal(s.tasks.get("scatter-1")!.exception!.name, "LostDataError");
+  assert.equal(s.tasks.get("use-1")!.state, "erred");
+});
+
+test("no workers: tasks wait as no-worker and run when one joins", () => {
+  const { s } = make();
+  s.updateGraph("c", [task("a-1")], ["a-1"]);
+  assert.equal(s.tasks.get("a-1")!.state, "no-worker");
+  addWorker(s, "w1");
+  assert.deepEqual(computes(s.drain()), ["a-1"]);
+});
+
+test("heartbeat TTL removes a silent worker", () => {
+  const { s, clock } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  clock.t += 5;
+  s.heartbeat("w2", {});
+  clock.t += 6;
+  assert.deepEqual(s.checkWorkerTtl(10), ["w1"]);
+  assert.deepEqual([...s.workers.keys()], ["w2"]);
+});
+
+test("cancel releases a running task and tells the worker", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("long-1")], ["long-1"]);
+  s.drain();
+  s.cancelKeys("c", ["long-1"]);
+  const out = s.drain();
+  assert.ok(out.some((o) => o.to === "client" && o.msg.op === "key-cancelled"));
+  assert.ok(out.some((o) => o.to === "worker" && o.msg.op === "free-keys"));
+  assert.equal(s.tasks.size, 0);
+});
+
+test("a shared subgraph submitted twice runs once", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"])], ["b-1"]);
+  s.updateGraph("c", [task("a-1"), task("c-1", ["a-1"])], ["c-1"]);
+  assert.deepEqual(computes(s.drain()), ["a-1"]);
+  finish(s, "w1", "a-1");
+  assert.deepEqual(computes(s.drain()).sort(), ["b-1", "c-1"]);
+});
