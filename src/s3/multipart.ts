@@ -166,19 +166,21 @@ export class MultipartStore {
     if (requested.length === 0) throw new S3Error("MalformedXML", "You must specify at least one part");
     const chosen: PartInfo[] = [];
     let prev = 0;
-    for (const [i, r] of requested.entries()) {
+    for (const r of requested) {
       if (r.partNumber <= prev) throw new S3Error("InvalidPartOrder", undefined, { extra: { UploadId: u.info.uploadId } });
       prev = r.partNumber;
       const p = u.parts.get(r.partNumber);
       if (p === undefined || unquoteEtag(r.etag) !== p.etag) {
         throw new S3Error("InvalidPart", undefined, { extra: { UploadId: u.info.uploadId, PartNumber: String(r.partNumber), ETag: r.etag } });
       }
-      if (i < requested.length - 1 && p.size < minPartSize) {
+      chosen.push(p);
+    }
+    for (const p of chosen.slice(0, -1)) {
+      if (p.size < minPartSize) {
         throw new S3Error("EntityTooSmall", undefined, {
           extra: { ProposedSize: String(p.size), MinSizeAllowed: String(minPartSize), PartNumber: String(p.partNumber), ETag: p.etag },
         });
       }
-      chosen.push(p);
     }
     return chosen;
   }

@@ -88,7 +88,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     r.auth = authenticate({ method: r.method, rawPath, params: r.params, headers: r.headers, now: started }, ctx.users);
     await route(ctx, r);
   } catch (e) {
-    error = toS3Error(e);
+    error = req.readableAborted && !(e instanceof S3Error) ? new S3Error("IncompleteBody", undefined, { cause: e }) : toS3Error(e);
     if (error.code === "InternalError") console.error(`[shoal s3] ${r.method} ${url}:`, e);
     sendError(res, error, id, r.resource);
   }
