@@ -12,9 +12,10 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   scheduler: { summary: "start a scheduler", load: () => import("./scheduler.ts") },
   worker: { summary: "start worker processes connected to a scheduler", load: () => import("./worker.ts") },
+  s3: { summary: "S3-compatible object storage server (shoal s3 serve)", load: () => import("./s3.ts") },
+  datasets: { summary: "generate data sets (shoal datasets stacklite --out DIR)", load: () => import("./datasets.ts") },
 };
 
-/** Registers a subcommand; used by areas that own their CLI module. */
 export function usage(): string {
   const lines = Object.entries(SUBCOMMANDS).map(([name, s]) => `  ${name.padEnd(12)} ${s.summary}`);
   return `usage: shoal <command> [options]\n\ncommands:\n${lines.join("\n")}\n\nRun 'shoal <command> --help' for a command's options.`;

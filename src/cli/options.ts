@@ -1,0 +1,76 @@
+/** Parsing helpers shared by the subcommands: sizes, counts, errors in one style. */
+import os from "node:os";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const UNITS: Record<string, number> = {
+  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  k: 1e3, m: 1e6, g: 1e9, t: 1e12,
+};
+
+/** Parses "4GiB", "500 MB", "123456" into bytes. */
+export function parseBytes(text: string, what: string): number {
+  const m = /^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$/.exec(text);
+  if (!m) throw new UsageError(`${what}: cannot parse '${text}' as a size (examples: 4GiB, 500MB, 1e9)`);
+  const unit = (m[2] ?? "").toLowerCase();
+  const mult = unit === "" ? 1 : UNITS[unit];
+  if (mult === undefined) throw new UsageError(`${what}: unknown unit '${m[2]}' in '${text}' (use B, kB, MB, GB, KiB, MiB, GiB)`);
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/**
+ * `--memory-limit` with Dask's meanings: bytes or a size string, a fraction
+ * of total memory (0 < x <= 1), `auto` (total / workers), or 0 for none.
+ */
+export function parseMemoryLimit(text: string, nworkers: number): number {
+  const t = text.trim().toLowerCase();
+  const total = os.totalmem();
+  if (t === "auto") return Math.floor(total / Math.max(1, nworkers));
+  if (t === "0" || t === "none") return 0;
+  if (/^[0-9]*\.[0-9]+$/.test(t) || t === "1") {
+    const f = Number(t);
+    if (f > 0 && f <= 1) return Math.floor(total * f);
+  }
+  return parseBytes(text, "--memory-limit");
+}
+
+export function parseCount(text: string | undefined, what: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new UsageError(`${what} must be an integer, got '${text}'`);
+  return n;
+}
+
+export function formatBytes(n: number): string {
+  if (n <= 0) return "no limit";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 && i > 0 ? 1 : 0)} ${units[i]}`;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** Runs a subcommand body, turning UsageError into a message and exit code 2. */
+export async function runCli(name: string, usage: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (err instanceof UsageError || e.code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`shoal ${name}: ${e.message}\n\n${usage}`);
+      return 2;
+    }
+    console.error(`shoal ${name}: ${e.message}`);
+    return 1;
+  }
+}
