@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
 import { Comm, connect, type Message, type TlsOptions } from "../comm/index.ts";
 import { bundles, shipFunction } from "../code/ship.ts";
-import { Delayed, collectGraph } from "../graph/delayed.ts";
+import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
 import { replaceKeyed, TASK_KEY } from "../graph/refs.ts";
 import { makeTask, randomToken, specPayload, taskName, type TaskDef } from "../graph/task.ts";
@@ -119,12 +119,12 @@ export class Client implements FutureOwner {
   // ---------------------------------------------------------------- submit
 
   /** Runs `fn(...args)` on a worker. Futures and Delayed values in `args` become dependencies. */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: { [K in keyof A]: A[K] | Future<A[K]> | Delayed<A[K]> }): Future<Awaited<R>> {
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Awaited<R>> {
     return this.submitWith({}, fn, ...(args as unknown[] as A));
   }
 
   /** `submit` with options (key, retries, allowedFailures). */
-  submitWith<A extends unknown[], R>(opts: SubmitOptions, fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
+  submitWith<A extends unknown[], R>(opts: SubmitOptions, fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Awaited<R>> {
     this.checkOpen();
     const shipped = shipFunction(fn as (...a: never[]) => unknown);
     const name = taskName(opts.name ?? fn.name);

@@ -60,6 +60,8 @@ export interface FutureOwner {
 }
 
 export class Future<T = unknown> implements HasTaskKey {
+  /** Phantom field carrying the result type. */
+  declare readonly __type?: T;
   private released = false;
   /** @internal */
   constructor(readonly key: string, /** @internal */ readonly state: KeyState, private readonly owner: FutureOwner) {

@@ -37,9 +37,14 @@ export class Delayed<T = unknown> implements HasTaskKey {
   }
 }
 
-/** Argument type accepted where a value of type T is expected: T itself or something that computes to it. */
-export type Lazy<T> = T | Delayed<T> | HasTaskKey;
-type LazyArgs<A extends unknown[]> = { [K in keyof A]: Lazy<A[K]> };
+/** Something that computes to a T: a Delayed<T> or a Future<T>. */
+export type Keyed<T> = HasTaskKey & { readonly __type?: T };
+/**
+ * Argument type accepted where a value of type T is expected: T itself,
+ * something that computes to it, or (for arrays) an array of those.
+ */
+export type Lazy<T> = T | Keyed<T> | (T extends readonly (infer U)[] ? readonly Lazy<U>[] : never);
+export type LazyArgs<A extends unknown[]> = { [K in keyof A]: Lazy<A[K]> };
 
 export interface DelayedOptions {
   /** Group name shown in the dashboard and in keys (default: the function's name). */

@@ -1,14 +1,8 @@
 /** Min-heap of queued tasks by priority, with removal of arbitrary members. */
 import type { TaskState } from "./model.ts";
 
-export function comparePriority(a: readonly number[], b: readonly number[]): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
+import { comparePriority } from "../protocol/keys.ts";
+export { comparePriority };
 
 export class TaskHeap {
   private items: TaskState[] = [];

@@ -17,11 +17,7 @@ export const TaskStatus = {
 } as const;
 export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
 
-/** Name of the group a key belongs to: the key up to its last `-` segment (Dask's key_split idea). */
-export function keyPrefix(key: string): string {
-  const i = key.lastIndexOf("-");
-  return i > 0 ? key.slice(0, i) : key;
-}
+export { keyPrefix } from "../protocol/keys.ts";
 
 export class TaskGroup {
   /** Live tasks of this group (not forgotten). */

@@ -16,6 +16,7 @@ import { CodeCache } from "./code-cache.ts";
 import { Executor } from "./executor.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
+import { keyPrefix } from "../protocol/keys.ts";
 
 /** A task running longer than this is reported as executing (for fair blame on worker death). */
 const STARTED_NOTICE_MS = 5;
@@ -53,6 +54,7 @@ export class WorkerServer {
   private closing = false;
   private ownDir: string | null = null;
   private generation = 0;
+  private readonly seenGroups = new Set<string>();
   address = "";
   /** Resolves when the worker has stopped for good. */
   readonly finished: Promise<void>;
@@ -226,11 +228,20 @@ export class WorkerServer {
         // Tell the scheduler the task is executing once it has run for a
         // moment: only executing tasks are blamed when a worker dies, and
         // announcing every sub-millisecond task would double the traffic.
-        const started = setTimeout(() => {
+        // The first task of each group is announced at once, so that a task
+        // that kills its worker instantly is still blamed.
+        const group = keyPrefix(ins.key);
+        const notice = (): void => {
           if (sm === this.sm && sm.tasks.get(ins.key)?.state === "executing") {
             this.scheduler?.send({ op: Op.taskStarted, key: ins.key, runId: ins.runId });
           }
-        }, STARTED_NOTICE_MS);
+        };
+        let started: NodeJS.Timeout | undefined;
+        if (this.seenGroups.has(group)) started = setTimeout(notice, STARTED_NOTICE_MS);
+        else {
+          this.seenGroups.add(group);
+          notice();
+        }
         void this.executor!.run(ins.key, ins.spec, deps).then((r) => {
           clearTimeout(started);
           if (sm !== this.sm) return;

@@ -16,7 +16,7 @@
  */
 import { Op, type ComputeTaskMsg, type ErrorRecord } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
-import { comparePriority } from "../scheduler/heap.ts";
+import { comparePriority } from "../protocol/keys.ts";
 
 export const WorkerTaskStatus = {
   waiting: "waiting",
