@@ -14,14 +14,22 @@ import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, He
 import { SignatureV4 } from "@smithy/signature-v4";
 import { type TestServer, USERS, bodyBytes, bucketName, s3Error, startTestServer } from "./helpers.ts";
 
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function toBytes(d: SourceData): Buffer {
+  if (typeof d === "string") return Buffer.from(d, "utf8");
+  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  return Buffer.from(d);
+}
+
 /** SHA-256 / HMAC-SHA256 for SignatureV4, from node:crypto. */
 class Sha256 {
   private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", secret);
+  constructor(secret?: SourceData) {
+    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
   }
-  update(d: string | Uint8Array): void {
-    this.h.update(d);
+  update(d: SourceData): void {
+    this.h.update(toBytes(d));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
