@@ -88,6 +88,15 @@ const GRANT_HEADERS: ReadonlyArray<readonly [string, Permission]> = [
   ["x-amz-grant-write-acp", "WRITE_ACP"],
 ];
 
+/** E-mail grantees are stored as the user they name, as S3 does. */
+function resolveEmail(email: string, users: UserDirectory): Grantee {
+  const u = users.byEmail(email);
+  if (u === undefined) {
+    throw new S3Error("UnresolvableGrantByEmailAddress", "The e-mail address you provided does not match any account on record.", { extra: { EmailAddress: email } });
+  }
+  return { type: "user", id: u.id };
+}
+
 function parseGranteeSpec(spec: string, users: UserDirectory): Grantee {
   const m = /^\s*(id|uri|emailAddress)\s*=\s*"?([^"]*)"?\s*$/i.exec(spec);
   if (!m) throw new S3Error("InvalidArgument", `invalid grantee '${spec}'`);
@@ -98,7 +107,7 @@ function parseGranteeSpec(spec: string, users: UserDirectory): Grantee {
     return { type: "user", id: value };
   }
   if (kind === "uri") return { type: "group", uri: value };
-  return { type: "email", email: value };
+  return resolveEmail(value, users);
 }
 
 /**
@@ -154,7 +163,8 @@ export function aclXml(acl: Acl, users: UserDirectory): Xml[] {
     ownerXml(acl.owner, users),
     x(
       "AccessControlList",
-      acl.grants.map((g) => x("Grant", granteeXml(g.grantee, users), x("Permission", g.permission))),
+      // Group grants first, then users (stable), as S3 lists canned ACLs.
+      [...acl.grants.filter((g) => g.grantee.type === "group"), ...acl.grants.filter((g) => g.grantee.type !== "group")].map((g) => x("Grant", granteeXml(g.grantee, users), x("Permission", g.permission))),
     ),
   ];
 }
@@ -169,7 +179,7 @@ function parseGrantee(el: XmlElement, users: UserDirectory): Grantee {
     return { type: "user", id };
   }
   if ((type === "Group" || type === undefined) && uri !== undefined) return { type: "group", uri };
-  if (email !== undefined) return { type: "email", email };
+  if (email !== undefined) return resolveEmail(email, users);
   throw new S3Error("MalformedACLError", "The XML you provided was not well-formed or did not validate against our published schema");
 }
 

@@ -35,13 +35,23 @@ export function requireUser(r: S3Request): string {
 /** GET / */
 export function listBuckets(ctx: ServerContext, r: S3Request): void {
   const me = requireUser(r);
-  const buckets = ctx.store.listBuckets().filter((b) => b.acl.owner === me);
+  const prefix = r.q("prefix") ?? "";
+  const token = r.q("continuation-token");
+  const after = token !== undefined && token !== "" ? Buffer.from(token, "base64url").toString("utf8") : "";
+  const maxText = r.q("max-buckets");
+  const max = maxText === undefined ? Infinity : Number(maxText);
+  if (!Number.isInteger(max) && max !== Infinity) throw new S3Error("InvalidArgument", "max-buckets must be an integer from 1 to 10000");
+  const all = ctx.store.listBuckets().filter((b) => b.acl.owner === me && b.name.startsWith(prefix) && b.name > after);
+  const page = all.slice(0, max);
+  const last = page[page.length - 1];
   sendXml(r.res, 200, "ListAllMyBucketsResult", [
     ownerXml(me, ctx.users),
     x(
       "Buckets",
-      buckets.map((b) => x("Bucket", x("Name", b.name), x("CreationDate", isoDate(b.created)))),
+      page.map((b) => x("Bucket", x("Name", b.name), x("CreationDate", isoDate(b.created)), x("BucketRegion", b.region))),
     ),
+    prefix !== "" ? x("Prefix", prefix) : undefined,
+    all.length > page.length && last !== undefined ? x("ContinuationToken", Buffer.from(last.name, "utf8").toString("base64url")) : undefined,
   ]);
 }
 
@@ -160,5 +170,5 @@ export function getBucketPolicyStatus(r: S3Request, b: Bucket): void {
     (g) => g.grantee.type === "group" && (g.grantee.uri === GROUPS.AllUsers || g.grantee.uri === GROUPS.AuthenticatedUsers),
   );
   const policyPublic = b.meta.policy !== undefined && policyIsPublic(parsePolicy(b.meta.policy, b.meta.name));
-  sendXml(r.res, 200, "PolicyStatus", [x("IsPublic", aclPublic || policyPublic ? "TRUE" : "FALSE")]);
+  sendXml(r.res, 200, "PolicyStatus", [x("IsPublic", aclPublic || policyPublic)]);
 }

@@ -51,6 +51,7 @@ export const S3_ERROR_STATUS = {
   XAmzContentSHA256Mismatch: 400,
   InvalidTag: 400,
   UnexpectedContent: 400,
+  UnresolvableGrantByEmailAddress: 400,
 } as const;
 
 /** An S3 error code known to the server. */

@@ -73,7 +73,8 @@ export function listObjectsV1(ctx: ServerContext, r: S3Request, b: Bucket): void
   const page = listPage(b.index, { prefix: c.prefix, delimiter: c.delimiter, after: marker, maxKeys: c.maxKeys });
   sendXml(r.res, 200, "ListBucketResult", [
     x("Name", b.meta.name),
-    x("Prefix", c.enc(c.prefix)),
+    // ListObjects v1 echoes Prefix unencoded (botocore decodes only Marker, NextMarker, Delimiter and keys).
+    x("Prefix", c.prefix),
     x("Marker", c.enc(marker)),
     x("MaxKeys", c.maxKeys),
     c.delimiter !== "" ? x("Delimiter", c.enc(c.delimiter)) : undefined,
@@ -103,7 +104,7 @@ export function listObjectsV2(ctx: ServerContext, r: S3Request, b: Bucket): void
   const c = common(r, b);
   const token = r.q("continuation-token");
   const startAfter = r.q("start-after") ?? "";
-  const after = token !== undefined ? decodeToken(token) : startAfter;
+  const after = token !== undefined && token !== "" ? decodeToken(token) : startAfter;
   const fetchOwner = r.q("fetch-owner") === "true";
   const page = listPage(b.index, { prefix: c.prefix, delimiter: c.delimiter, after, maxKeys: c.maxKeys });
   sendXml(r.res, 200, "ListBucketResult", [

@@ -92,6 +92,12 @@ function requestedParts(body: Buffer): RequestedPart[] {
 
 /** POST /bucket/key?uploadId=ID */
 export async function completeMultipartUpload(ctx: ServerContext, r: S3Request, b: Bucket, key: string): Promise<void> {
+  const done = ctx.uploads.completedEtag(r.q("uploadId") ?? "", b.meta.name, key);
+  if (done !== undefined && ctx.store.head(b.meta.name, key)?.etag === done) {
+    authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });
+    await readSmallBody(r);
+    return sendComplete(r, b, key, done);
+  }
   const u = upload(ctx, r, b, key);
   authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });
   const parts = requestedParts(await readSmallBody(r));
@@ -112,12 +118,17 @@ export async function completeMultipartUpload(ctx: ServerContext, r: S3Request, 
     },
     assembled.tempFile,
   );
+  ctx.uploads.markCompleted(i, committed.etag);
   await ctx.uploads.remove(i.uploadId);
+  sendComplete(r, b, key, committed.etag);
+}
+
+function sendComplete(r: S3Request, b: Bucket, key: string, etag: string): void {
   sendXml(r.res, 200, "CompleteMultipartUploadResult", [
     x("Location", `/${b.meta.name}/${key}`),
     x("Bucket", b.meta.name),
     x("Key", key),
-    x("ETag", `"${committed.etag}"`),
+    x("ETag", `"${etag}"`),
   ]);
 }
 

@@ -75,6 +75,7 @@ export function unquoteEtag(e: string): string {
 export class MultipartStore {
   private readonly uploads = new Map<string, Upload>();
   private readonly locks = new KeyedMutex();
+  private readonly completed = new Map<string, { bucket: string; key: string; etag: string }>();
 
   private constructor(private readonly store: Store) {}
 
@@ -167,7 +168,9 @@ export class MultipartStore {
     const chosen: PartInfo[] = [];
     let prev = 0;
     for (const r of requested) {
-      if (r.partNumber <= prev) throw new S3Error("InvalidPartOrder", undefined, { extra: { UploadId: u.info.uploadId } });
+      // A part number repeated back to back names the same part twice (a re-sent part): the later entry wins.
+      if (r.partNumber === prev && chosen.length > 0) chosen.pop();
+      else if (r.partNumber <= prev) throw new S3Error("InvalidPartOrder", undefined, { extra: { UploadId: u.info.uploadId } });
       prev = r.partNumber;
       const p = u.parts.get(r.partNumber);
       if (p === undefined || unquoteEtag(r.etag) !== p.etag) {
@@ -210,6 +213,21 @@ export class MultipartStore {
       if (!ok) await unlink(tempFile).catch(() => undefined);
     }
     return { tempFile, size, etag: `${md5s.digest("hex")}-${parts.length}`, partSizes: parts.map((p) => p.size) };
+  }
+
+  /** Remembers a completed upload so that a repeated Complete returns the same result. */
+  markCompleted(info: UploadInfo, etag: string): void {
+    this.completed.set(info.uploadId, { bucket: info.bucket, key: info.key, etag });
+    if (this.completed.size > 10000) {
+      const first = this.completed.keys().next().value;
+      if (first !== undefined) this.completed.delete(first);
+    }
+  }
+
+  /** The ETag a recently completed upload produced, if this upload id was completed. */
+  completedEtag(uploadId: string, bucket: string, key: string): string | undefined {
+    const c = this.completed.get(uploadId);
+    return c !== undefined && c.bucket === bucket && c.key === key ? c.etag : undefined;
   }
 
   /** Removes an upload and its parts (abort, or after completion). */

@@ -15,7 +15,7 @@ import type { S3Request, ServerContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
 import { decodeKey, validateKey } from "./keys.ts";
 import { metaFromHeaders, objectHeaders } from "./object-meta.ts";
-import { isoDate, sendEmpty, sendXml } from "./respond.ts";
+import { httpDate, isoDate, sendEmpty, sendXml } from "./respond.ts";
 import type { Bucket, ObjectMeta } from "./store.ts";
 import { childText, childrenNamed, parseXml, x } from "./xml.ts";
 
@@ -221,4 +221,40 @@ export async function putObjectAcl(ctx: ServerContext, r: S3Request, b: Bucket, 
   const next = acl;
   await ctx.store.updateObjectMeta(b.meta.name, key, (cur) => ({ ...cur, acl: next }));
   sendEmpty(r.res, 200);
+}
+
+function objectPartsXml(r: S3Request, parts: number[]): ReturnType<typeof x> {
+  const max = Math.min(1000, Number(r.header("x-amz-max-parts") ?? "1000") || 1000);
+  const marker = Number(r.header("x-amz-part-number-marker") ?? "0") || 0;
+  const numbered = parts.map((size, i) => ({ n: i + 1, size })).filter((p) => p.n > marker);
+  const page = numbered.slice(0, max);
+  return x(
+    "ObjectParts",
+    x("TotalPartsCount", parts.length),
+    x("PartNumberMarker", marker),
+    x("NextPartNumberMarker", page[page.length - 1]?.n ?? marker),
+    x("MaxParts", max),
+    x("IsTruncated", numbered.length > page.length),
+    page.map((p) => x("Part", x("PartNumber", p.n), x("Size", p.size))),
+  );
+}
+
+/** GET /bucket/key?attributes (GetObjectAttributes). */
+export function getObjectAttributes(ctx: ServerContext, r: S3Request, b: Bucket, key: string): void {
+  const m = requireObject(ctx, r, b, key);
+  authorize(r, { action: "s3:GetObjectAttributes", bucket: b, key, objectAcl: m.acl, permission: "READ" });
+  const wanted = new Set((r.header("x-amz-object-attributes") ?? "").split(",").map((s) => s.trim().toLowerCase()));
+  if (wanted.size === 0 || wanted.has("")) throw new S3Error("InvalidArgument", "x-amz-object-attributes header is required");
+  sendXml(
+    r.res,
+    200,
+    "GetObjectAttributesResponse",
+    [
+      wanted.has("etag") ? x("ETag", m.etag) : undefined,
+      wanted.has("objectparts") && m.parts !== undefined ? objectPartsXml(r, m.parts) : undefined,
+      wanted.has("storageclass") ? x("StorageClass", "STANDARD") : undefined,
+      wanted.has("objectsize") ? x("ObjectSize", m.size) : undefined,
+    ],
+    { "Last-Modified": httpDate(m.lastModified) },
+  );
 }

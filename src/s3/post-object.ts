@@ -58,11 +58,12 @@ function authenticateForm(ctx: ServerContext, form: Map<string, string>, bucket:
 
 async function storeUpload(ctx: ServerContext, r: S3Request, b: Bucket, fields: FormField[], file: FormFile): Promise<ObjectMeta> {
   const form = fieldMap(fields);
+  const rawKey = form.get("key");
+  if (rawKey !== undefined) form.set("key", rawKey.replace(/\$\{filename\}/g, file.filename));
   const { principal, policy } = authenticateForm(ctx, form, b.meta.name, r.now);
   r.auth = { principal, payload: { type: "unsigned" } };
-  const rawKey = form.get("key");
-  if (rawKey === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.", { extra: { ArgumentName: "key" } });
-  const key = rawKey.replace(/\$\{filename\}/g, file.filename);
+  const key = form.get("key");
+  if (key === undefined) throw new S3Error("InvalidArgument", "Bucket POST must contain a field named 'key'.", { extra: { ArgumentName: "key" } });
   validateKey(key);
   r.key = key;
   authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });

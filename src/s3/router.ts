@@ -17,7 +17,7 @@ const UNSUPPORTED_BUCKET = [
   "metrics", "notification", "object-lock", "ownershipControls", "publicAccessBlock", "replication",
   "requestPayment", "tagging", "website",
 ];
-const UNSUPPORTED_OBJECT = ["tagging", "retention", "legal-hold", "torrent", "restore", "select", "attributes"];
+const UNSUPPORTED_OBJECT = ["tagging", "retention", "legal-hold", "restore", "select"];
 
 function notImplemented(what: string): S3Error {
   return new S3Error("NotImplemented", `${what} is not implemented by this server`);
@@ -75,6 +75,8 @@ async function objectRoute(ctx: ServerContext, r: S3Request, b: Bucket, key: str
   switch (r.method) {
     case "GET":
       if (r.has("acl")) return objOps.getObjectAcl(ctx, r, b, key);
+      if (r.has("attributes")) return objOps.getObjectAttributes(ctx, r, b, key);
+      if (r.has("torrent")) throw new S3Error("NoSuchKey", "No torrent is available for this object", { extra: { Key: key } });
       if (r.has("uploadId")) return mpOps.listParts(ctx, r, b, key);
       return objOps.getObject(ctx, r, b, key);
     case "HEAD":
@@ -100,9 +102,6 @@ async function objectRoute(ctx: ServerContext, r: S3Request, b: Bucket, key: str
 
 /** Dispatches one authenticated request. */
 export async function route(ctx: ServerContext, r: S3Request): Promise<void> {
-  if (r.method === "OPTIONS") {
-    throw new S3Error("BadRequest", "Insufficient information. Origin request header needed.");
-  }
   if (r.bucket === undefined) {
     if (r.method === "GET") return bucketOps.listBuckets(ctx, r);
     throw methodNotAllowed(r);

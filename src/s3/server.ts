@@ -85,6 +85,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     const { bucket, key } = splitPath(rawPath);
     r.bucket = bucket;
     r.key = key;
+    if (r.method === "OPTIONS") throw new S3Error("BadRequest", "Insufficient information. Origin request header needed.");
     r.auth = authenticate({ method: r.method, rawPath, params: r.params, headers: r.headers, now: started }, ctx.users);
     await route(ctx, r);
   } catch (e) {

@@ -14,6 +14,8 @@ export interface S3User {
   id: string;
   /** Display name used in owner fields (default: the access key). */
   displayName: string;
+  /** E-mail address, for ACL grants by e-mail (optional). */
+  email?: string;
 }
 
 /** A user as given in configuration: id and display name are optional. */
@@ -22,6 +24,7 @@ export interface S3UserInput {
   secretKey: string;
   id?: string;
   displayName?: string;
+  email?: string;
 }
 
 /** Fills in defaults and validates one user. */
@@ -32,7 +35,13 @@ export function normalizeUser(u: S3UserInput): S3User {
   if (typeof u.secretKey !== "string" || u.secretKey === "") {
     throw new TypeError(`S3 user ${u.accessKey}: secret key must be a non-empty string`);
   }
-  return { accessKey: u.accessKey, secretKey: u.secretKey, id: u.id ?? u.accessKey, displayName: u.displayName ?? u.accessKey };
+  return {
+    accessKey: u.accessKey,
+    secretKey: u.secretKey,
+    id: u.id ?? u.accessKey,
+    displayName: u.displayName ?? u.accessKey,
+    ...(u.email !== undefined ? { email: u.email } : {}),
+  };
 }
 
 /** Parses `ACCESS:SECRET` (the secret may itself contain ':'). */
@@ -94,6 +103,13 @@ export class UserDirectory {
   /** The user with this canonical id. */
   byCanonicalId(id: string): S3User | undefined {
     return this.byId.get(id);
+  }
+
+  /** The user with this e-mail address. */
+  byEmail(email: string): S3User | undefined {
+    const e = email.toLowerCase();
+    for (const u of this.byKey.values()) if (u.email?.toLowerCase() === e) return u;
+    return undefined;
   }
 
   /** Number of users. */
