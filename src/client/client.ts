@@ -56,6 +56,9 @@ const registry = new FinalizationRegistry<{ client: WeakRef<Client>; state: KeyS
   held.client.deref()?.releaseKeyState(held.state);
 });
 
+/** The most recently connected client that is still open (see {@link Client.current}). */
+let currentClient: Client | null = null;
+
 export class Client implements FutureOwner {
   readonly id = `client-${randomUUID()}`;
   private readonly keys = new Map<string, KeyState>();
@@ -104,6 +107,7 @@ export class Client implements FutureOwner {
         throw new SchedulerLostError(`scheduler ${target} refused the connection: ${String(reply["message"])}`);
       }
       if (cluster) await cluster.waitForWorkers();
+      currentClient = client;
       return client;
     } catch (err) {
       await cluster?.close();
@@ -111,9 +115,19 @@ export class Client implements FutureOwner {
     }
   }
 
+  /** The most recently connected client that is still open, or null (collections use it as their default). */
+  static current(): Client | null {
+    return currentClient;
+  }
+
   /** The LocalCluster this client started, if any. */
   get localCluster(): LocalCluster | null {
     return this.cluster;
+  }
+
+  /** URL of the local cluster's dashboard (null for a remote scheduler: see `schedulerInfo().services.dashboard`). */
+  get dashboardLink(): string | null {
+    return this.cluster?.dashboardUrl ?? null;
   }
 
   // ---------------------------------------------------------------- submit
@@ -221,7 +235,7 @@ export class Client implements FutureOwner {
   }
 
   /** Cluster description: workers with their threads, memory and tasks. */
-  async schedulerInfo(): Promise<{ id: string; address: string; workers: Record<string, { name: string; nthreads: number; memoryLimit: number; host: string; pid: number; nbytes: number; processing: number; status: string; metrics: Record<string, number> }>; tasks: number }> {
+  async schedulerInfo(): Promise<{ id: string; address: string; workers: Record<string, { name: string; nthreads: number; memoryLimit: number; host: string; pid: number; nbytes: number; processing: number; status: string; metrics: Record<string, number> }>; tasks: number; services: Record<string, string> }> {
     const r = await this.comm.request({ op: Op.identity });
     return r["info"] as never;
   }
@@ -413,6 +427,7 @@ export class Client implements FutureOwner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (currentClient === this) currentClient = null;
     if (!this.comm.isClosed) {
       this.comm.send({ op: Op.closeClient });
       this.comm.close();

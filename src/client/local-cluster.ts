@@ -30,7 +30,26 @@ export interface LocalClusterOptions {
   logEvents?: boolean;
   /** Extra environment for worker processes. */
   env?: Record<string, string>;
+  /**
+   * The web dashboard: `false` for none, `"HOST:PORT"` (or `":PORT"`, port 0 =
+   * any free port) for that address. Default: `127.0.0.1:8787`, or any free
+   * port when 8787 is taken. Needs the dashboard module installed (the `shoal`
+   * package entry does it; see {@link LocalCluster.useDashboard}).
+   */
+  dashboard?: boolean | string;
 }
+
+/** A dashboard attached to a scheduler, as {@link LocalCluster} sees it. */
+export interface DashboardHandle {
+  /** `http://HOST:PORT/`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a dashboard for a scheduler (implemented by `src/dashboard`, which imports the engine, never the reverse). */
+export type DashboardStarter = (scheduler: SchedulerServer, address: { host: string; port: number; anyPortIfBusy: boolean }) => Promise<DashboardHandle>;
+
+let dashboardStarter: DashboardStarter | null = null;
 
 const PROCESS_URL = new URL(import.meta.url.endsWith(".ts") ? "../worker/process.ts" : "../worker/process.js", import.meta.url);
 
@@ -43,6 +62,17 @@ export interface LocalWorker {
 export class LocalCluster {
   readonly workers: LocalWorker[] = [];
   private closed = false;
+  private dashboard: DashboardHandle | null = null;
+
+  /** Installs the dashboard implementation used by clusters started afterwards (done by the `shoal` entry point). */
+  static useDashboard(starter: DashboardStarter | null): void {
+    dashboardStarter = starter;
+  }
+
+  /** URL of this cluster's dashboard, or null when it has none. */
+  get dashboardUrl(): string | null {
+    return this.dashboard?.url ?? null;
+  }
 
   private constructor(readonly scheduler: SchedulerServer, readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit">> & LocalClusterOptions) {}
 
@@ -62,6 +92,7 @@ export class LocalCluster {
     }).start();
     const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit });
     try {
+      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard);
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
     } catch (err) {
       await cluster.close();
@@ -139,8 +170,23 @@ export class LocalCluster {
         }),
     );
     await Promise.all(exits);
+    await this.dashboard?.close();
     await this.scheduler.close();
   }
+}
+
+async function startClusterDashboard(scheduler: SchedulerServer, opt: boolean | string | undefined): Promise<DashboardHandle | null> {
+  if (opt === false) return null;
+  if (dashboardStarter === null) {
+    if (opt === undefined) return null;
+    throw new Error("options.dashboard was given but no dashboard is installed: import from the 'shoal' package entry, or call LocalCluster.useDashboard(startDashboard)");
+  }
+  if (typeof opt !== "string") return dashboardStarter(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true });
+  const i = opt.lastIndexOf(":");
+  const host = i > 0 ? opt.slice(0, i) : "127.0.0.1";
+  const port = Number(i >= 0 ? opt.slice(i + 1) : opt);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`options.dashboard must be false or "HOST:PORT", got '${opt}'`);
+  return dashboardStarter(scheduler, { host, port, anyPortIfBusy: false });
 }
 
 function checkPositiveInt(name: string, v: number, allowZero: boolean): void {

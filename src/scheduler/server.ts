@@ -45,6 +45,10 @@ export class SchedulerServer {
   readonly startedAt = Date.now();
   /** Notified on worker join/leave (dashboard, LocalCluster). */
   readonly workerListeners: ((ev: "added" | "removed", address: string) => void)[] = [];
+  /** Notified of worker-to-worker transfers reported in heartbeats: [start, stop, nbytes, from] (dashboard). */
+  readonly transferListeners: ((worker: string, transfers: [number, number, number, string][]) => void)[] = [];
+  /** Extra services attached to this scheduler, by name → URL (e.g. `dashboard`); shown in `identity()`. */
+  readonly services: Record<string, string> = {};
 
   constructor(readonly opts: SchedulerOptions = {}) {
     const validate = opts.config?.validate ?? process.env["SHOAL_VALIDATE"] === "1";
@@ -167,7 +171,10 @@ export class SchedulerServer {
       case Op.taskFinished: s.taskFinished(p.id, m as unknown as TaskFinishedMsg); break;
       case Op.taskErred: s.taskErred(p.id, m as unknown as TaskErredMsg); break;
       case Op.taskStarted: s.taskStarted(p.id, m["key"] as string, m["runId"] as number); break;
-      case Op.heartbeat: s.heartbeat(p.id, m["metrics"] as Record<string, number>); break;
+      case Op.heartbeat:
+        s.heartbeat(p.id, m["metrics"] as Record<string, number>);
+        if (m["transfers"] !== undefined) for (const l of this.transferListeners) l(p.id, m["transfers"] as [number, number, number, string][]);
+        break;
       case Op.missingData: s.missingData(m["key"] as string, m["errant"] as string); break;
       case Op.addKeys: s.addKeys(p.id, m["keys"] as string[]); break;
       case Op.getCode: p.comm.reply(m, { code: this.code.get(m["hash"] as string) }); break;
@@ -233,7 +240,22 @@ export class SchedulerServer {
     for (const w of this.state.workers.values()) {
       workers[w.address] = { name: w.name, nthreads: w.nthreads, memoryLimit: w.memoryLimit, host: w.host, pid: w.pid, nbytes: w.nbytes, processing: w.processing.size, status: w.status, metrics: w.metrics };
     }
-    return { id: this.id, address: this.listener?.address, version: VERSION, workers, tasks: this.state.tasks.size };
+    return { id: this.id, address: this.listener?.address, version: VERSION, workers, tasks: this.state.tasks.size, services: { ...this.services } };
+  }
+
+  /** Bytes sent and received on the scheduler's own connections (open ones), for metrics. */
+  commBytes(): { in: number; out: number } {
+    let bytesIn = 0;
+    let bytesOut = 0;
+    for (const c of this.workerComms.values()) {
+      bytesIn += c.bytesIn;
+      bytesOut += c.bytesOut;
+    }
+    for (const c of this.clientComms.values()) {
+      bytesIn += c.bytesIn;
+      bytesOut += c.bytesOut;
+    }
+    return { in: bytesIn, out: bytesOut };
   }
 
   private flushScheduled = false;

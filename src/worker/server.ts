@@ -14,6 +14,7 @@ import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
 import { Executor } from "./executor.ts";
+import { DataStore, payloadSize } from "./store.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
 import { keyPrefix } from "../protocol/keys.ts";
@@ -37,13 +38,34 @@ export interface WorkerOptions {
   validate?: boolean;
   /** Environment for executor threads (e.g. POLARS_MAX_THREADS). */
   threadEnv?: Record<string, string>;
+  /** Memory thresholds as fractions of memoryLimit (Dask's defaults). */
+  memory?: Partial<MemoryThresholds>;
+  /** Called when process memory passes the terminate fraction (the worker process exits; its nanny restarts it). */
+  onTerminate?: (reason: string) => void;
 }
+
+export interface MemoryThresholds {
+  /** Spill least-recently-used results when stored results pass this fraction. */
+  target: number;
+  /** Spill when the process RSS passes this fraction. */
+  spill: number;
+  /** Stop starting tasks when RSS passes this fraction. */
+  pause: number;
+  /** Restart the worker when RSS passes this fraction. */
+  terminate: number;
+  /** How often RSS is sampled, ms. */
+  intervalMs: number;
+}
+
+export const DEFAULT_MEMORY_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95, intervalMs: 100 };
 
 export class WorkerServer {
   readonly nthreads: number;
   readonly name: string;
   private sm: WorkerStateMachine;
-  private readonly store = new Map<string, Payload>();
+  private store!: DataStore;
+  private memoryTimer: NodeJS.Timeout | null = null;
+  private readonly memory: MemoryThresholds;
   private scheduler: Comm | null = null;
   private listener: Listener | null = null;
   private executor: Executor | null = null;
@@ -55,6 +77,10 @@ export class WorkerServer {
   private ownDir: string | null = null;
   private generation = 0;
   private readonly seenGroups = new Set<string>();
+  /** Peer transfers finished since the last heartbeat: [start, stop, nbytes, peer] (dashboard). */
+  private transfers: [number, number, number, string][] = [];
+  private transferBytes = 0;
+  private lastCpu = { usage: process.cpuUsage(), time: performance.now() };
   address = "";
   /** Resolves when the worker has stopped for good. */
   readonly finished: Promise<void>;
@@ -65,11 +91,17 @@ export class WorkerServer {
     this.name = opts.name ?? `${os.hostname()}-${process.pid}`;
     this.sm = new WorkerStateMachine({ nthreads: this.nthreads, validate: opts.validate ?? false });
     this.finished = new Promise((r) => (this.resolveFinished = r));
+    this.memory = { ...DEFAULT_MEMORY_THRESHOLDS, ...(opts.memory ?? {}) };
   }
 
   async start(): Promise<void> {
     const dir = this.opts.localDirectory ?? (this.ownDir = mkdtempSync(join(os.tmpdir(), "shoal-worker-")));
     this.code = new CodeCache(join(dir, "code"));
+    this.store = new DataStore(join(dir, `spill-${process.pid}-${Date.now().toString(36)}`));
+    if ((this.opts.memoryLimit ?? 0) > 0) {
+      this.memoryTimer = setInterval(() => this.checkMemory(), this.memory.intervalMs);
+      this.memoryTimer.unref();
+    }
     this.executor = new Executor(this.nthreads, this.code.dir, this.opts.threadEnv ?? {});
     const comm = await connect(this.opts.scheduler);
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
@@ -110,12 +142,24 @@ export class WorkerServer {
 
   private heartbeat(): void {
     const mem = process.memoryUsage();
+    const usage = process.cpuUsage();
+    const now = performance.now();
+    const cpuMicros = usage.user - this.lastCpu.usage.user + usage.system - this.lastCpu.usage.system;
+    const cpu = now > this.lastCpu.time ? (cpuMicros / 1000 / (now - this.lastCpu.time)) * 100 : 0;
+    this.lastCpu = { usage, time: now };
+    const transfers = this.transfers;
+    this.transfers = [];
     this.scheduler?.send({
       op: Op.heartbeat,
+      ...(transfers.length > 0 ? { transfers } : {}),
       metrics: {
+        cpu,
+        transferBytes: this.transferBytes,
         rss: mem.rss,
         heap: mem.heapUsed,
-        managed: this.sm.managedBytes,
+        managed: this.store.memoryBytes,
+        spilled: this.store.spilledBytes,
+        limit: this.opts.memoryLimit ?? 0,
         executing: this.sm.executing.size,
         stored: this.store.size,
         paused: this.sm.paused ? 1 : 0,
@@ -184,6 +228,7 @@ export class WorkerServer {
         const p = asPayload(m["value"] as Payload);
         this.store.set(m["key"] as string, p);
         this.sm.putData(m["key"] as string, m["nbytes"] as number);
+        this.spillIfNeeded();
         break;
       }
       case Op.closeWorker:
@@ -247,6 +292,7 @@ export class WorkerServer {
           if (sm !== this.sm) return;
           if (r.ok) {
             this.store.set(ins.key, r.result);
+            this.spillIfNeeded();
             sm.executeSuccess(ins.key, ins.runId, {
               nbytes: r.nbytes,
               type: r.type,
@@ -269,16 +315,21 @@ export class WorkerServer {
 
   private async gather(peer: string, keys: string[], sm: WorkerStateMachine): Promise<void> {
     try {
+      const start = Date.now() / 1000;
       const comm = await this.peer(peer);
       const reply = await comm.request({ op: Op.getData, keys }, 60_000);
       if (sm !== this.sm) return;
       const data = (reply["data"] ?? {}) as Record<string, Payload>;
       const got: Record<string, number> = {};
+      let nbytes = 0;
       for (const [k, p] of Object.entries(data)) {
         const pp = asPayload(p);
         this.store.set(k, pp);
         got[k] = pp.header.byteLength + pp.frames.reduce((a, f) => a + f.byteLength, 0);
+        nbytes += got[k];
       }
+      this.transferBytes += nbytes;
+      if (this.transfers.length < 64) this.transfers.push([start, Date.now() / 1000, nbytes, peer]);
       sm.gatherSuccess(peer, got, (reply["missing"] as string[] | undefined) ?? []);
     } catch {
       this.peers.delete(peer);
@@ -301,6 +352,45 @@ export class WorkerServer {
     return p;
   }
 
+  /** Keeps stored results under the target fraction of the memory limit. */
+  private spillIfNeeded(): void {
+    const limit = this.opts.memoryLimit ?? 0;
+    if (limit <= 0) return;
+    const target = this.memory.target * limit;
+    if (this.store.memoryBytes > target) this.store.spillUntil(target, this.inUse());
+  }
+
+  /** Inputs of executing tasks stay in memory. */
+  private inUse(): Set<string> {
+    const keep = new Set<string>();
+    for (const t of this.sm.executing) for (const d of t.deps) keep.add(d.key);
+    return keep;
+  }
+
+  /** The memory ladder on process RSS: spill, pause, terminate. */
+  private checkMemory(): void {
+    const limit = this.opts.memoryLimit ?? 0;
+    if (limit <= 0 || this.closing) return;
+    const rss = process.memoryUsage.rss();
+    const m = this.memory;
+    this.spillIfNeeded();
+    if (rss > m.spill * limit && this.store.memoryBytes > 0) {
+      this.store.spillUntil(Math.max(0, this.store.memoryBytes - (rss - m.target * limit)), this.inUse());
+    }
+    const pause = rss > m.pause * limit;
+    if (pause !== this.sm.paused) {
+      log("worker", `${this.name}: ${pause ? "pausing" : "resuming"}: process memory ${(rss / 2 ** 20).toFixed(0)} MiB ${pause ? ">" : "<="} ${Math.round(m.pause * 100)}% of the ${(limit / 2 ** 20).toFixed(0)} MiB limit`);
+      this.sm.setPaused(pause);
+      this.heartbeat();
+      this.run();
+    }
+    if (rss > m.terminate * limit) {
+      const why = `process memory ${(rss / 2 ** 20).toFixed(0)} MiB is over ${Math.round(m.terminate * 100)}% of the ${(limit / 2 ** 20).toFixed(0)} MiB limit`;
+      log("worker", `${this.name}: restarting: ${why}`);
+      this.opts.onTerminate?.(why);
+    }
+  }
+
   /** Data server: peers and clients fetch results with get-data. */
   private serveData(comm: Comm): void {
     comm.onMessage((m) => {
@@ -320,11 +410,13 @@ export class WorkerServer {
     if (this.closing) return this.finished;
     this.closing = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.memoryTimer) clearInterval(this.memoryTimer);
     this.scheduler?.send({ op: Op.unregister });
     this.scheduler?.close();
     await this.listener?.close();
     for (const p of this.peers.values()) p.then((c) => c.close(), () => undefined);
     await this.executor?.close();
+    this.store?.clear();
     if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
     this.resolveFinished();
   }
