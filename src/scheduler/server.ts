@@ -141,7 +141,7 @@ export class SchedulerServer {
         pid: m["pid"] as number,
         keys: (m["keys"] as string[]) ?? [],
       });
-      comm.reply(m, { status: "ok", heartbeatInterval: this.heartbeatInterval(), schedulerId: this.id, version: VERSION });
+      comm.reply(m, { status: "ok", heartbeatInterval: this.heartbeatInterval(), workerTtl: this.workerTtl, schedulerId: this.id, version: VERSION });
       this.logEvent(`worker joined: ${m["name"] as string} at ${address} (${m["nthreads"] as number} threads); ${this.state.workers.size} worker(s)`);
       for (const l of this.workerListeners) l("added", address);
       return { kind: "worker", id: address, comm };

@@ -10,7 +10,12 @@ async function main(): Promise<void> {
   const raw = process.argv[2];
   if (!raw) throw new Error("worker process needs its options as a JSON argument");
   const opts = JSON.parse(raw) as WorkerOptions;
-  const w = new WorkerServer(opts);
+  const w = new WorkerServer({
+    ...opts,
+    // past the terminate fraction of its memory limit the process exits; the
+    // nanny (`shoal worker`) starts a fresh one, the scheduler recomputes
+    onTerminate: () => process.exit(70),
+  });
   let stopping = false;
   const stop = (why: string): void => {
     if (stopping) return;

@@ -73,6 +73,8 @@ export class WorkerServer {
   private readonly peers = new Map<string, Promise<Comm>>();
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatInterval = 0.5;
+  private schedulerTtl = 30;
+  private lastHeartbeatReply = Date.now();
   private closing = false;
   private ownDir: string | null = null;
   private generation = 0;
@@ -129,7 +131,9 @@ export class WorkerServer {
       throw new Error(`scheduler ${this.opts.scheduler} refused this worker: ${String(reply["message"] ?? "no reason given")}`);
     }
     this.heartbeatInterval = (reply["heartbeatInterval"] as number | undefined) ?? 0.5;
+    this.schedulerTtl = (reply["workerTtl"] as number | undefined) ?? 30;
     this.scheduler = comm;
+    this.lastHeartbeatReply = Date.now();
     const gen = ++this.generation;
     comm.onMessage((m) => this.onSchedulerMessage(m));
     comm.onClose(() => {
@@ -141,6 +145,15 @@ export class WorkerServer {
   }
 
   private heartbeat(): void {
+    const comm = this.scheduler;
+    if (!comm) return;
+    // A scheduler that stops answering (network cut without a reset) is
+    // treated as lost after the TTL: reconnect and rejoin clean.
+    if (Date.now() - this.lastHeartbeatReply > this.schedulerTtl * 1000) {
+      log("worker", `${this.name}: no answer from the scheduler for ${this.schedulerTtl} s`);
+      comm.abort(new Error("scheduler heartbeat timeout"));
+      return;
+    }
     const mem = process.memoryUsage();
     const usage = process.cpuUsage();
     const now = performance.now();
@@ -149,7 +162,7 @@ export class WorkerServer {
     this.lastCpu = { usage, time: now };
     const transfers = this.transfers;
     this.transfers = [];
-    this.scheduler?.send({
+    void comm.request({
       op: Op.heartbeat,
       ...(transfers.length > 0 ? { transfers } : {}),
       metrics: {
@@ -165,7 +178,12 @@ export class WorkerServer {
         paused: this.sm.paused ? 1 : 0,
         time: Date.now() / 1000,
       },
-    });
+    }).then(
+      () => {
+        this.lastHeartbeatReply = Date.now();
+      },
+      () => undefined,
+    );
   }
 
   private async onSchedulerLost(): Promise<void> {

@@ -1,0 +1,148 @@
+/**
+ * The worker's data store: serialized results in memory, least-recently-used
+ * ones spilled to disk when managed memory passes the target fraction of the
+ * memory limit. Spilled values are written exactly as they travel (the raw
+ * frames of the payload: Arrow IPC and binary stay binary), read back
+ * transparently on access.
+ *
+ * Spill files: `<dir>/<sha1(key)>.spill` = u32 nframes | u32 length × n |
+ * header | frames. Written to a temporary name and renamed, so a half file is
+ * never read back.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync } from "node:fs";
+import { join } from "node:path";
+import type { Payload } from "../protocol/serialize.ts";
+
+export function payloadSize(p: Payload): number {
+  let n = p.header.byteLength;
+  for (const f of p.frames) n += f.byteLength;
+  return n;
+}
+
+export class DataStore {
+  /** In memory, least recently used first (Map insertion order). */
+  private readonly fast = new Map<string, Payload>();
+  private readonly slow = new Map<string, { path: string; nbytes: number }>();
+  memoryBytes = 0;
+  spilledBytes = 0;
+  spillCount = 0;
+  private dirReady = false;
+
+  constructor(private readonly dir: string) {}
+
+  get size(): number {
+    return this.fast.size + this.slow.size;
+  }
+
+  has(key: string): boolean {
+    return this.fast.has(key) || this.slow.has(key);
+  }
+
+  keys(): string[] {
+    return [...this.fast.keys(), ...this.slow.keys()];
+  }
+
+  set(key: string, p: Payload): void {
+    this.delete(key);
+    this.fast.set(key, p);
+    this.memoryBytes += payloadSize(p);
+  }
+
+  /** Returns the value, reading it back from disk if it was spilled. */
+  get(key: string): Payload | undefined {
+    const p = this.fast.get(key);
+    if (p) {
+      // mark as recently used
+      this.fast.delete(key);
+      this.fast.set(key, p);
+      return p;
+    }
+    const s = this.slow.get(key);
+    if (!s) return undefined;
+    const back = readSpill(s.path);
+    rmSync(s.path, { force: true });
+    this.slow.delete(key);
+    this.spilledBytes -= s.nbytes;
+    this.fast.set(key, back);
+    this.memoryBytes += s.nbytes;
+    return back;
+  }
+
+  delete(key: string): void {
+    const p = this.fast.get(key);
+    if (p) {
+      this.fast.delete(key);
+      this.memoryBytes -= payloadSize(p);
+    }
+    const s = this.slow.get(key);
+    if (s) {
+      rmSync(s.path, { force: true });
+      this.slow.delete(key);
+      this.spilledBytes -= s.nbytes;
+    }
+  }
+
+  /** Spills least-recently-used values until memory bytes are at most `targetBytes`. Returns bytes spilled. */
+  spillUntil(targetBytes: number, keep: ReadonlySet<string> = new Set()): number {
+    let spilled = 0;
+    for (const [key, p] of this.fast) {
+      if (this.memoryBytes <= targetBytes) break;
+      if (keep.has(key)) continue;
+      spilled += this.spillOne(key, p);
+    }
+    return spilled;
+  }
+
+  private spillOne(key: string, p: Payload): number {
+    if (!this.dirReady) {
+      mkdirSync(this.dir, { recursive: true });
+      this.dirReady = true;
+    }
+    const path = join(this.dir, createHash("sha1").update(key).digest("hex") + ".spill");
+    writeSpill(path, p);
+    const n = payloadSize(p);
+    this.fast.delete(key);
+    this.memoryBytes -= n;
+    this.slow.set(key, { path, nbytes: n });
+    this.spilledBytes += n;
+    this.spillCount += 1;
+    return n;
+  }
+
+  clear(): void {
+    for (const k of [...this.slow.keys()]) this.delete(k);
+    this.fast.clear();
+    this.memoryBytes = 0;
+  }
+}
+
+function writeSpill(path: string, p: Payload): void {
+  const parts = [p.header, ...p.frames];
+  const head = Buffer.allocUnsafe(4 + 4 * parts.length);
+  head.writeUInt32LE(parts.length, 0);
+  parts.forEach((b, i) => head.writeUInt32LE(b.byteLength, 4 + 4 * i));
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    // no fsync: spilled data dies with its worker anyway; the rename only
+    // makes sure a half-written file is never read back
+    writevSync(fd, [head, ...parts.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength))]);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+function readSpill(path: string): Payload {
+  const buf = readFileSync(path);
+  const n = buf.readUInt32LE(0);
+  let off = 4 + 4 * n;
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const len = buf.readUInt32LE(4 + 4 * i);
+    parts.push(buf.subarray(off, off + len));
+    off += len;
+  }
+  return { header: parts[0]!, frames: parts.slice(1) };
+}
