@@ -10,7 +10,7 @@ import { S3Error } from "./errors.ts";
 import { validateBucketName } from "./keys.ts";
 import { parsePolicy, policyIsPublic } from "./policy.ts";
 import { isoDate, sendBody, sendEmpty, sendXml } from "./respond.ts";
-import type { Bucket } from "./store.ts";
+import type { Bucket, ObjectOwnership } from "./store.ts";
 import { childText, parseXml, x, xmlDocument } from "./xml.ts";
 
 /** Reads a small body with the request's payload checks. */
@@ -83,7 +83,9 @@ export async function createBucket(ctx: ServerContext, r: S3Request, name: strin
     sendEmpty(r.res, 200, { Location: `/${name}` });
     return;
   }
-  await ctx.store.createBucket({ name, created: Date.now(), acl, region: location ?? ctx.region });
+  const ownership = r.header("x-amz-object-ownership");
+  if (ownership !== undefined) parseOwnership(ownership);
+  await ctx.store.createBucket({ name, created: Date.now(), acl, region: location ?? ctx.region, ...(ownership ? { ownership: parseOwnership(ownership) } : {}) });
   sendEmpty(r.res, 200, { Location: `/${name}` });
 }
 
@@ -171,4 +173,44 @@ export function getBucketPolicyStatus(r: S3Request, b: Bucket): void {
   );
   const policyPublic = b.meta.policy !== undefined && policyIsPublic(parsePolicy(b.meta.policy, b.meta.name));
   sendXml(r.res, 200, "PolicyStatus", [x("IsPublic", aclPublic || policyPublic)]);
+}
+
+const OWNERSHIPS: readonly ObjectOwnership[] = ["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"];
+
+function parseOwnership(v: string): ObjectOwnership {
+  if (!(OWNERSHIPS as readonly string[]).includes(v)) throw new S3Error("InvalidArgument", `invalid ObjectOwnership '${v}'`);
+  return v as ObjectOwnership;
+}
+
+/** GET /bucket?ownershipControls */
+export function getBucketOwnershipControls(r: S3Request, b: Bucket): void {
+  authorize(r, { action: "s3:GetBucketOwnershipControls", bucket: b, permission: "owner" });
+  if (b.meta.ownership === undefined) throw new S3Error("OwnershipControlsNotFoundError", "The bucket ownership controls were not found");
+  sendXml(r.res, 200, "OwnershipControls", [x("Rule", x("ObjectOwnership", b.meta.ownership))]);
+}
+
+/** PUT /bucket?ownershipControls */
+export async function putBucketOwnershipControls(ctx: ServerContext, r: S3Request, b: Bucket): Promise<void> {
+  authorize(r, { action: "s3:PutBucketOwnershipControls", bucket: b, permission: "owner" });
+  const doc = parseXml(await readSmallBody(r));
+  const rules = doc.name === "OwnershipControls" ? doc.children.filter((c) => c.name === "Rule") : [];
+  const value = rules.length === 1 && rules[0] ? childText(rules[0], "ObjectOwnership") : undefined;
+  if (value === undefined) throw new S3Error("MalformedXML");
+  const ownership = parseOwnership(value);
+  const publicAcl = b.meta.acl.grants.some((g) => g.grantee.type === "group");
+  if (ownership === "BucketOwnerEnforced" && publicAcl) {
+    throw new S3Error("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting");
+  }
+  await ctx.store.updateBucket(b.meta.name, (m) => ({ ...m, ownership }));
+  sendEmpty(r.res, 200);
+}
+
+/** DELETE /bucket?ownershipControls */
+export async function deleteBucketOwnershipControls(ctx: ServerContext, r: S3Request, b: Bucket): Promise<void> {
+  authorize(r, { action: "s3:PutBucketOwnershipControls", bucket: b, permission: "owner" });
+  await ctx.store.updateBucket(b.meta.name, (m) => {
+    const { ownership: _drop, ...rest } = m;
+    return rest;
+  });
+  sendEmpty(r.res, 204);
 }

@@ -51,6 +51,9 @@ export const S3_ERROR_STATUS = {
   XAmzContentSHA256Mismatch: 400,
   InvalidTag: 400,
   UnexpectedContent: 400,
+  AccessControlListNotSupported: 400,
+  InvalidBucketAclWithObjectOwnership: 400,
+  OwnershipControlsNotFoundError: 404,
   UnresolvableGrantByEmailAddress: 400,
 } as const;
 

@@ -165,12 +165,16 @@ export class MultipartStore {
   /** Validates the requested part list against the stored parts. */
   private checkParts(u: Upload, requested: readonly RequestedPart[], minPartSize: number): PartInfo[] {
     if (requested.length === 0) throw new S3Error("MalformedXML", "You must specify at least one part");
+    // A part number repeated back to back names a re-sent part twice: the later entry wins.
+    const deduped: RequestedPart[] = [];
+    for (const r of requested) {
+      if (deduped.length > 0 && deduped[deduped.length - 1]?.partNumber === r.partNumber) deduped.pop();
+      deduped.push(r);
+    }
     const chosen: PartInfo[] = [];
     let prev = 0;
-    for (const r of requested) {
-      // A part number repeated back to back names the same part twice (a re-sent part): the later entry wins.
-      if (r.partNumber === prev && chosen.length > 0) chosen.pop();
-      else if (r.partNumber <= prev) throw new S3Error("InvalidPartOrder", undefined, { extra: { UploadId: u.info.uploadId } });
+    for (const r of deduped) {
+      if (r.partNumber <= prev) throw new S3Error("InvalidPartOrder", undefined, { extra: { UploadId: u.info.uploadId } });
       prev = r.partNumber;
       const p = u.parts.get(r.partNumber);
       if (p === undefined || unquoteEtag(r.etag) !== p.etag) {

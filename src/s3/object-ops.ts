@@ -19,8 +19,22 @@ import { httpDate, isoDate, sendEmpty, sendXml } from "./respond.ts";
 import type { Bucket, ObjectMeta } from "./store.ts";
 import { childText, childrenNamed, parseXml, x } from "./xml.ts";
 
-/** Owner of a new object: the caller, or the bucket owner for anonymous writes. */
+/**
+ * Owner of a new object: the caller (ObjectWriter), or the bucket owner for
+ * anonymous writes, under BucketOwnerEnforced, and under BucketOwnerPreferred
+ * with `x-amz-acl: bucket-owner-full-control`.
+ */
 export function newObjectOwner(r: S3Request, b: Bucket): string {
+  const o = b.meta.ownership;
+  const acl = r.header("x-amz-acl");
+  if (o === "BucketOwnerEnforced") {
+    const grants = ["full-control", "read", "write", "read-acp", "write-acp"].some((g) => r.header(`x-amz-grant-${g}`) !== undefined);
+    if (grants || (acl !== undefined && acl !== "bucket-owner-full-control")) {
+      throw new S3Error("AccessControlListNotSupported", "The bucket does not allow ACLs");
+    }
+    return b.meta.acl.owner;
+  }
+  if (o === "BucketOwnerPreferred" && acl === "bucket-owner-full-control") return b.meta.acl.owner;
   return r.callerId ?? b.meta.acl.owner;
 }
 
@@ -230,7 +244,7 @@ function objectPartsXml(r: S3Request, parts: number[]): ReturnType<typeof x> {
   const page = numbered.slice(0, max);
   return x(
     "ObjectParts",
-    x("TotalPartsCount", parts.length),
+    x("PartsCount", parts.length),
     x("PartNumberMarker", marker),
     x("NextPartNumberMarker", page[page.length - 1]?.n ?? marker),
     x("MaxParts", max),

@@ -14,7 +14,7 @@ import type { Bucket } from "./store.ts";
 /** Sub-resources this server recognises but does not implement. */
 const UNSUPPORTED_BUCKET = [
   "accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "lifecycle", "logging",
-  "metrics", "notification", "object-lock", "ownershipControls", "publicAccessBlock", "replication",
+  "metrics", "notification", "object-lock", "publicAccessBlock", "replication",
   "requestPayment", "tagging", "website",
 ];
 const UNSUPPORTED_OBJECT = ["tagging", "retention", "legal-hold", "restore", "select"];
@@ -34,6 +34,7 @@ async function bucketGet(ctx: ServerContext, r: S3Request, b: Bucket): Promise<v
   if (r.has("location")) return bucketOps.getBucketLocation(ctx, r, b);
   if (r.has("versioning")) return bucketOps.getBucketVersioning(r, b);
   if (r.has("versions")) return listOps.listObjectVersions(ctx, r, b);
+  if (r.has("ownershipControls")) return bucketOps.getBucketOwnershipControls(r, b);
   if (r.has("uploads")) return mpOps.listMultipartUploads(ctx, r, b);
   const unsupported = UNSUPPORTED_BUCKET.find((s) => r.has(s));
   if (unsupported !== undefined) throw notImplemented(`GET ?${unsupported}`);
@@ -42,7 +43,7 @@ async function bucketGet(ctx: ServerContext, r: S3Request, b: Bucket): Promise<v
 }
 
 async function bucketRoute(ctx: ServerContext, r: S3Request, name: string): Promise<void> {
-  if (r.method === "PUT" && !r.has("acl") && !r.has("policy") && !r.has("versioning") && !UNSUPPORTED_BUCKET.some((s) => r.has(s))) {
+  if (r.method === "PUT" && !r.has("acl") && !r.has("policy") && !r.has("versioning") && !r.has("ownershipControls") && !UNSUPPORTED_BUCKET.some((s) => r.has(s))) {
     return bucketOps.createBucket(ctx, r, name);
   }
   const b = ctx.store.requireBucket(name);
@@ -54,9 +55,11 @@ async function bucketRoute(ctx: ServerContext, r: S3Request, name: string): Prom
     case "PUT":
       if (r.has("acl")) return bucketOps.putBucketAcl(ctx, r, b);
       if (r.has("policy")) return bucketOps.putBucketPolicy(ctx, r, b);
+      if (r.has("ownershipControls")) return bucketOps.putBucketOwnershipControls(ctx, r, b);
       throw notImplemented(`PUT ?${UNSUPPORTED_BUCKET.find((s) => r.has(s)) ?? "versioning"}`);
     case "DELETE":
       if (r.has("policy")) return bucketOps.deleteBucketPolicy(ctx, r, b);
+      if (r.has("ownershipControls")) return bucketOps.deleteBucketOwnershipControls(ctx, r, b);
       if (UNSUPPORTED_BUCKET.some((s) => r.has(s))) throw notImplemented("DELETE of this sub-resource");
       return bucketOps.deleteBucket(ctx, r, b);
     case "POST":

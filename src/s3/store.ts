@@ -47,12 +47,17 @@ export interface ObjectMeta {
   data: string;
 }
 
+/** Bucket Object Ownership settings. */
+export type ObjectOwnership = "BucketOwnerEnforced" | "BucketOwnerPreferred" | "ObjectWriter";
+
 /** Bucket metadata. */
 export interface BucketMeta {
   name: string;
   /** Creation time, epoch ms. */
   created: number;
   acl: Acl;
+  /** Object Ownership setting (ObjectWriter when absent). */
+  ownership?: ObjectOwnership;
   /** Bucket policy JSON text, when set. */
   policy?: string;
   region: string;
