@@ -14,3 +14,7 @@ export { SchedulerServer, type SchedulerOptions } from "./scheduler/server.ts";
 export { WorkerServer, type WorkerOptions } from "./worker/server.ts";
 export { isMain } from "./utils/is-main.ts";
 export { VERSION } from "./version.ts";
+// Dashboard and progress (imports the engine, never the reverse); local clusters serve it by default.
+export { startDashboard, Dashboard, type DashboardOptions, progress, type ProgressInput, type ProgressOptions, type ProgressSummary } from "./dashboard/index.ts";
+import { installDashboard } from "./dashboard/index.ts";
+installDashboard();

@@ -5,6 +5,7 @@ import { SchedulerServer } from "../scheduler/server.ts";
 import { formatAddress } from "../comm/address.ts";
 import { log } from "../utils/log.ts";
 import { isLoopback, runCli, UsageError } from "./options.ts";
+import { startDashboard, type Dashboard } from "../dashboard/index.ts";
 
 const USAGE = `usage: shoal scheduler [options]
 
@@ -15,7 +16,11 @@ const USAGE = `usage: shoal scheduler [options]
                          required when listening on anything but loopback
   --worker-ttl SECONDS   remove workers silent for this long (default 30)
   --tls-cert FILE --tls-key FILE [--tls-ca FILE]
-  --scheduler-file FILE  write the scheduler address to FILE (JSON) for workers and clients`;
+  --scheduler-file FILE  write the scheduler address to FILE (JSON) for workers and clients
+  --dashboard-address HOST:PORT
+                         where the web dashboard listens (default 127.0.0.1:8787; :PORT keeps
+                         127.0.0.1; port 0 = any free port)
+  --no-dashboard         do not serve the dashboard`;
 
 export async function run(argv: string[]): Promise<number> {
   return runCli("scheduler", USAGE, async () => {
@@ -31,6 +36,8 @@ export async function run(argv: string[]): Promise<number> {
         "tls-key": { type: "string" },
         "tls-ca": { type: "string" },
         "scheduler-file": { type: "string" },
+        "dashboard-address": { type: "string" },
+        "no-dashboard": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -54,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const ttl = values["worker-ttl"] === undefined ? undefined : Number(values["worker-ttl"]);
     if (ttl !== undefined && !(ttl > 0)) throw new UsageError(`--worker-ttl must be a positive number of seconds`);
+    const dashboardAt = values["no-dashboard"] ? null : parseHostPort(values["dashboard-address"] ?? "127.0.0.1:8787");
     let tls;
     if (protocol === "tls") {
       if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs --tls-cert and --tls-key");
@@ -71,6 +79,17 @@ export async function run(argv: string[]): Promise<number> {
     });
     await server.start();
     log("scheduler", `listening at ${server.address}${token ? " (token required)" : ""}`);
+    let dashboard: Dashboard | null = null;
+    if (dashboardAt) {
+      try {
+        // Like Dask: when the default port is taken, serve on any free port (the log line says which).
+        dashboard = await startDashboard(server, { ...dashboardAt, anyPortIfBusy: values["dashboard-address"] === undefined });
+      } catch (err) {
+        await server.close();
+        throw err;
+      }
+      log("scheduler", `dashboard at ${dashboard.url}status`);
+    }
     if (values["scheduler-file"]) {
       const { writeFileSync } = await import("node:fs");
       writeFileSync(values["scheduler-file"], JSON.stringify({ address: server.address, id: server.id }) + "\n");
@@ -83,7 +102,18 @@ export async function run(argv: string[]): Promise<number> {
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
+    await dashboard?.close();
     await server.close();
     return 0;
   });
+}
+
+function parseHostPort(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(":");
+  const host = i > 0 ? text.slice(0, i).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
+  const port = Number(i >= 0 ? text.slice(i + 1) : text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (i >= 0 && text.slice(i + 1) === "")) {
+    throw new UsageError(`--dashboard-address must be HOST:PORT or :PORT with a port in 0..65535, got '${text}'`);
+  }
+  return { host, port };
 }
