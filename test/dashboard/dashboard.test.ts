@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { startDashboard, type Dashboard } from "../../src/dashboard/index.ts";
 import { startHarness, until, type Harness } from "../engine/harness.ts";
-import { explode, inc, makeBytes, sleepInc, totalBoth } from "./fixtures.ts";
+import { explode, inc, makeBytes, nap, totalBoth } from "./fixtures.ts";
 
 let h: Harness;
 let d: Dashboard;
@@ -184,7 +184,7 @@ test("the live stream pushes snapshots only while a page listens", async () => {
     req.on("error", reject);
   });
   req.end();
-  const futures = h.client.map(sleepInc, [1, 2, 3, 4], Array(4).fill(5), { name: "dashlive" });
+  const futures = h.client.map(nap, [1, 2, 3, 4], { name: "dashlive" });
   await done;
   await h.client.gather(futures);
   assert.equal(d.liveClients, 1);

@@ -28,3 +28,9 @@ export function totalBoth(a: Float64Array, b: Float64Array): number {
   for (const v of b) s += v;
   return s;
 }
+
+/** Sleeps 20 ms and returns x + 1. */
+export async function nap(x: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 20));
+  return x + 1;
+}
