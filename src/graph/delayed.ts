@@ -51,6 +51,12 @@ export interface DelayedOptions {
   name?: string;
   /** Explicit key for the (single) call. */
   key?: string;
+  /**
+   * Extra code bundle hashes workers must fetch before running the task, for
+   * builtin task functions that take user functions ({@link FnRef}s from
+   * `shipFunction`) as arguments.
+   */
+  code?: readonly string[];
 }
 
 function build<R>(fn: FnRef, code: string[], name: string, args: unknown[], explicitKey?: string): Delayed<R> {
@@ -68,7 +74,8 @@ function build<R>(fn: FnRef, code: string[], name: string, args: unknown[], expl
 export function delayed<A extends unknown[], R>(fn: (...args: A) => R, opts: DelayedOptions = {}): (...args: LazyArgs<A>) => Delayed<Awaited<R>> {
   const shipped = shipFunction(fn as (...args: never[]) => unknown);
   const name = taskName(opts.name ?? (fn.name || "delayed"));
-  return (...args: LazyArgs<A>) => build<Awaited<R>>(shipped.ref, shipped.code, name, args as unknown[], opts.key);
+  const code = opts.code && opts.code.length > 0 ? [...new Set([...shipped.code, ...opts.code])] : shipped.code;
+  return (...args: LazyArgs<A>) => build<Awaited<R>>(shipped.ref, code, name, args as unknown[], opts.key);
 }
 
 /** All tasks needed for `roots`, keyed, plus the Future keys they rely on. */
