@@ -1,0 +1,215 @@
+/**
+ * The eight StackOverflow (StackLite) tasks of the seed assignment, on a
+ * Shoal cluster: a local cluster by default, or the scheduler at
+ * `SHOAL_SCHEDULER_ADDRESS`.
+ *
+ *     npm run demo -- [--data DIR] [--questions N] [--workers 4] [--threads 1]
+ *                     [--blocksize BYTES] [--no-persist] [--json FILE]
+ *
+ * Generates the data first when DIR has no `questions*.csv` (default
+ * ./data/stacklite, 1,000,000 questions). Tasks 7 and 8 kill half of the
+ * workers for real (SIGKILL of local worker processes; on a remote cluster
+ * the script asks you to stop them and waits until the scheduler has lost
+ * them) and repeat tasks 5 and 6 on the survivors.
+ *
+ * @module
+ */
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Client, compute, col, isMain, readCsv, type DataFrame } from "../src/index.ts";
+import { generateStacklite } from "../src/datasets/stacklite.ts";
+import type { Frame } from "../src/dataframe/engine.ts";
+
+/** Command-line options. */
+export interface JobOptions {
+  data: string;
+  questions: number;
+  workers: number;
+  threads: number;
+  blocksize: number | null;
+  persist: boolean;
+  json: string | null;
+  address: string | null;
+  /** Seconds to wait for a remote cluster to lose half of its workers. */
+  killWait: number;
+}
+
+/** Answers in the issue's JSON shape. */
+export type Answers = Record<string, unknown>;
+
+function parseArgs(argv: string[]): JobOptions {
+  const o: JobOptions = {
+    data: "./data/stacklite", questions: 1_000_000, workers: 4, threads: 1, blocksize: null, persist: true, json: null,
+    address: process.env["SHOAL_SCHEDULER_ADDRESS"] || null, killWait: 300,
+  };
+  const num = (flag: string, v: string | undefined, min: number): number => {
+    const n = Number(String(v).replaceAll("_", ""));
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got '${v}'`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const v = (): string | undefined => argv[++i];
+    switch (a) {
+      case "--data": o.data = v() ?? o.data; break;
+      case "--questions": o.questions = num(a, v(), 1); break;
+      case "--workers": o.workers = num(a, v(), 1); break;
+      case "--threads": o.threads = num(a, v(), 1); break;
+      case "--blocksize": o.blocksize = num(a, v(), 1024); break;
+      case "--no-persist": o.persist = false; break;
+      case "--persist": o.persist = true; break;
+      case "--json": o.json = v() ?? null; break;
+      case "--address": o.address = v() ?? null; break;
+      case "--kill-wait": o.killWait = num(a, v(), 1); break;
+      case "-h": case "--help":
+        process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786]\n");
+        process.exit(0);
+        break;
+      default: throw new Error(`unknown argument '${a}' (try --help)`);
+    }
+  }
+  return o;
+}
+
+const num = (x: unknown): number | null => {
+  if (x === null || x === undefined) return null;
+  const n = typeof x === "bigint" ? Number(x) : Number(x);
+  return Number.isNaN(n) ? null : n;
+};
+
+function rows(f: Frame, fields: string[]): Record<string, unknown>[] {
+  return f.toRecords().map((r) => Object.fromEntries(fields.map((k) => [k, typeof r[k] === "string" ? r[k] : num(r[k])])));
+}
+
+/** Task 5: owners grouped, top 5 by number of questions (ties: smaller OwnerUserId first). */
+export async function task5(q: DataFrame, client: Client): Promise<unknown> {
+  const owners = q.groupBy("OwnerUserId").agg({ AverageScore: ["Score", "mean"], NumQuestions: ["Id", "count"], NumAnswers: ["AnswerCount", "sum"] });
+  const top = await owners.nlargest(5, "NumQuestions", { tieBreak: ["OwnerUserId"] }).collect(client);
+  return { top: rows(top, ["OwnerUserId", "AverageScore", "NumQuestions", "NumAnswers"]) };
+}
+
+/** Task 6: questions ⋈ tags on Id, grouped by Tag; top 5 by questions and by answers. */
+export async function task6(q: DataFrame, tags: DataFrame, client: Client): Promise<unknown> {
+  const merged = q.select("Id", "Score", "AnswerCount", "OwnerUserId").merge(tags, { on: "Id", how: "inner" });
+  const byTag = merged.groupBy("Tag").agg({
+    AverageScore: ["Score", "mean"], NumAnswers: ["AnswerCount", "sum"], NumQuestions: ["Id", "count"], NumOwners: ["OwnerUserId", "count"],
+  });
+  const [byQ, byA] = await compute([
+    byTag.nlargest(5, "NumQuestions", { tieBreak: ["Tag"] }), byTag.nlargest(5, "NumAnswers", { tieBreak: ["Tag"] }),
+  ], client);
+  const fields = ["Tag", "AverageScore", "NumAnswers", "NumQuestions", "NumOwners"];
+  return { top_by_questions: rows(byQ, fields), top_by_answers: rows(byA, fields) };
+}
+
+/** Kill half of the workers: SIGKILL for a local cluster; for a remote one, wait until half are gone. */
+export async function killHalf(client: Client, opts: { killWait: number; log: (s: string) => void }): Promise<number> {
+  const info = await client.schedulerInfo();
+  const n = Object.keys(info.workers).length;
+  const target = Math.max(1, n - Math.floor(n / 2));
+  const cluster = client.localCluster;
+  if (cluster) {
+    const victims = cluster.workers.filter((w) => w.process.exitCode === null && w.process.signalCode === null).slice(-Math.floor(n / 2));
+    for (const w of victims) {
+      opts.log(`  killing worker ${w.name} (pid ${w.process.pid}) with SIGKILL`);
+      w.process.kill("SIGKILL");
+    }
+  } else {
+    opts.log(`  remote cluster with ${n} workers: stop ${n - target} of them now (Ctrl-C on their machine); waiting up to ${opts.killWait} s`);
+  }
+  const deadline = Date.now() + opts.killWait * 1000;
+  for (;;) {
+    const left = Object.keys((await client.schedulerInfo()).workers).length;
+    if (left <= target) return left;
+    if (Date.now() > deadline) throw new Error(`the cluster still has ${left} workers after ${opts.killWait} s (expected ${target})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function hasData(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((f) => /^questions.*\.csv$/.test(f)) && readdirSync(dir).some((f) => /^question_tags.*\.csv$/.test(f));
+}
+
+function autoBlocksize(dir: string, workers: number): number {
+  // at least two partitions per worker on the larger table, at most 64 MiB each
+  const sizes = readdirSync(dir).filter((f) => f.endsWith(".csv")).map((f) => statSync(join(dir, f)).size);
+  const biggest = Math.max(1, ...sizes);
+  return Math.max(1 << 20, Math.min(64 << 20, Math.ceil(biggest / (2 * workers))));
+}
+
+/** Run the eight tasks; returns answers and timings (seconds). */
+export async function runJob(o: JobOptions, log: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<{ answers: Answers; timings_s: Record<string, number> }> {
+  const dir = resolve(o.data);
+  const t: Record<string, number> = {};
+  const T0 = performance.now();
+  let mark = T0;
+  const lap = (name: string): number => { const now = performance.now(); t[name] = Number(((now - mark) / 1000).toFixed(4)); mark = now; return t[name]!; };
+  if (!hasData(dir)) {
+    log(`generating ${o.questions.toLocaleString("en-US")} questions into ${dir} ...`);
+    mkdirSync(dir, { recursive: true });
+    await generateStacklite({ out: dir, questions: o.questions, dangling: 3 });
+    lap("generate");
+  }
+  const client = await Client.connect(o.address ? { address: o.address } : { cluster: { nworkers: o.workers, nthreads: o.threads } });
+  try {
+    const nworkers = Object.keys((await client.schedulerInfo()).workers).length;
+    log(`cluster: ${client.address} with ${nworkers} workers${client.localCluster ? ` (local, ${o.threads} thread(s) each)` : ""}`);
+    lap("cluster_start");
+    const blocksize = o.blocksize ?? autoBlocksize(dir, nworkers);
+    let q = await readCsv(join(dir, "questions*.csv"), { naValues: ["NA"], blocksize });
+    let tags = await readCsv(join(dir, "question_tags*.csv"), { naValues: ["NA"], blocksize });
+    log(`questions: ${q}\nquestion_tags: ${tags}`);
+    if (o.persist) {
+      [q, tags] = await Promise.all([q.persist(client), tags.persist(client)]);
+    }
+    log(`load${o.persist ? " (persist)" : " (lazy)"}: ${lap("load").toFixed(2)} s`);
+    const a: Answers = {};
+    const show = (task: string, what: string): void => { log(`${task} (${lap(task).toFixed(2)} s): ${what}`); };
+
+    const [qMiss, tMiss] = await compute([q.missingPercent(), tags.missingPercent()], client);
+    a.task1 = { missing_pct: { questions: qMiss, question_tags: tMiss } };
+    show("task1", `missing % questions ${JSON.stringify(qMiss)}; question_tags ${JSON.stringify(tMiss)}`);
+
+    const [mean, std, median, min, max] = await compute([q.mean("Score"), q.std("Score"), q.median("Score"), q.min("Score"), q.max("Score")], client);
+    a.task2 = { mean, std, median, min: num(min), max: num(max) };
+    show("task2", JSON.stringify(a.task2));
+
+    const vc = await tags.valueCounts("Tag", { n: 5 }).collect(client);
+    a.task3 = { top: vc.toRecords().map((r) => ({ Tag: r["Tag"], NumQuestions: num(r["count"]) })) };
+    show("task3", JSON.stringify(a.task3));
+
+    const dangling = await tags.select("Id").merge(q.select("Id"), { on: "Id", how: "anti" }).len().compute(client);
+    a.task4 = { dangling: dangling > 0 ? 1 : 0 };
+    show("task4", `${a.task4.dangling} (${dangling} question_tags rows reference no question)`);
+
+    a.task5 = await task5(q, client);
+    show("task5", JSON.stringify(a.task5));
+    a.task6 = await task6(q, tags, client);
+    show("task6", JSON.stringify(a.task6));
+
+    const left = await killHalf(client, { killWait: o.killWait, log });
+    show("kill", `${left} workers left`);
+    a.task7 = await task5(q, client);
+    show("task7", JSON.stringify(a.task7));
+    a.task8 = await task6(q, tags, client);
+    show("task8", JSON.stringify(a.task8));
+    const after = Object.keys((await client.schedulerInfo()).workers).length;
+    log(`workers after task 8: ${after}; task7 = task5: ${JSON.stringify(a.task7) === JSON.stringify(a.task5)}; task8 = task6: ${JSON.stringify(a.task8) === JSON.stringify(a.task6)}`);
+    t.total = Number(((performance.now() - T0) / 1000).toFixed(4));
+    return { answers: a, timings_s: t };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Entry point. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  const o = parseArgs(argv);
+  const res = await runJob(o);
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify(res, null, 1) + "\n");
+    process.stdout.write(`wrote ${o.json}\n`);
+  }
+  process.stdout.write(`total ${res.timings_s["total"]!.toFixed(2)} s\n`);
+}
+
+if (isMain(import.meta)) await main();

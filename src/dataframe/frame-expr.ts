@@ -1,0 +1,272 @@
+/**
+ * Column expressions of the distributed DataFrame: a small expression tree
+ * built on the client as plain objects ({@link ExprNode}), shipped inside
+ * task arguments and compiled to polars expressions on the workers
+ * ({@link compileExpr}).
+ *
+ * @example
+ * ```ts
+ * import { col, lit } from "shoal";
+ * df.filter(col("Score").gt(0).and(col("OwnerUserId").notNull()))
+ *   .withColumns(col("Score").mul(2).alias("Double"), col("CreationDate").str.slice(0, 4).alias("Year"));
+ * ```
+ *
+ * NA semantics: comparisons with a missing value give missing (polars/SQL);
+ * `filter` drops rows whose predicate is missing (as pandas drops NaN
+ * comparisons, which are false). `isNull` is true for null and, in float
+ * columns, NaN (pandas `isna`).
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { DataFrameArgumentError } from "./errors.ts";
+import type { Frame } from "./engine.ts";
+import { fromPolarsType, toPolarsType, type ColumnType } from "./schema.ts";
+
+/** A literal value in an expression. */
+export type LitValue = number | string | boolean | null;
+
+/** Binary operators. */
+export type BinaryOp = "add" | "sub" | "mul" | "div" | "mod" | "eq" | "neq" | "gt" | "gte" | "lt" | "lte" | "and" | "or";
+/** Unary operators. */
+export type UnaryOp = "not" | "isNull" | "notNull" | "abs" | "neg" | "isNan" | "round" | "floor" | "ceil";
+/** String operations. */
+export type StrOp = "lower" | "upper" | "len" | "contains" | "startsWith" | "endsWith" | "slice" | "strip" | "replace";
+/** Date-time parts of a text date column (ISO 8601 text, as StackLite's `CreationDate`). */
+export type DtOp = "year" | "month" | "day" | "hour" | "minute" | "second" | "weekday" | "date";
+
+/** The serialisable expression tree. */
+export type ExprNode =
+  | { t: "col"; name: string }
+  | { t: "lit"; value: LitValue }
+  | { t: "bin"; op: BinaryOp; l: ExprNode; r: ExprNode }
+  | { t: "un"; op: UnaryOp; e: ExprNode }
+  | { t: "fillNull"; e: ExprNode; v: ExprNode }
+  | { t: "cast"; e: ExprNode; to: ColumnType }
+  | { t: "alias"; e: ExprNode; name: string }
+  | { t: "str"; op: StrOp; e: ExprNode; args: LitValue[] }
+  | { t: "dt"; op: DtOp; e: ExprNode; format: string | null }
+  | { t: "isIn"; e: ExprNode; values: LitValue[] }
+  | { t: "when"; cond: ExprNode; then: ExprNode; otherwise: ExprNode };
+
+type ExprLike = Expr | LitValue;
+
+function node(x: ExprLike): ExprNode {
+  return x instanceof Expr ? x.node : { t: "lit", value: x };
+}
+
+/** String operations of an {@link Expr} (`col("Tag").str.startsWith("java")`). */
+export class StrNamespace {
+  constructor(private readonly e: Expr) {}
+  private op(op: StrOp, ...args: LitValue[]): Expr { return new Expr({ t: "str", op, e: this.e.node, args }); }
+  lower(): Expr { return this.op("lower"); }
+  upper(): Expr { return this.op("upper"); }
+  /** Length in characters. */
+  len(): Expr { return this.op("len"); }
+  /** Contains a literal substring (`regex: true` for a regular expression). */
+  contains(pattern: string, opts: { regex?: boolean } = {}): Expr { return this.op("contains", pattern, opts.regex ?? false); }
+  startsWith(prefix: string): Expr { return this.op("startsWith", prefix); }
+  endsWith(suffix: string): Expr { return this.op("endsWith", suffix); }
+  /** Characters `[start, start + length)` (to the end without length). */
+  slice(start: number, length?: number): Expr { return this.op("slice", start, length ?? null); }
+  /** Strip leading and trailing whitespace. */
+  strip(): Expr { return this.op("strip"); }
+  /** Replace every literal occurrence of `from` with `to`. */
+  replace(from: string, to: string): Expr { return this.op("replace", from, to); }
+}
+
+/** Date-time parts of a text column holding ISO 8601 dates (`col("CreationDate").dt.year()`). */
+export class DtNamespace {
+  constructor(private readonly e: Expr, private readonly format: string | null = null) {}
+  private op(op: DtOp): Expr { return new Expr({ t: "dt", op, e: this.e.node, format: this.format }); }
+  year(): Expr { return this.op("year"); }
+  month(): Expr { return this.op("month"); }
+  day(): Expr { return this.op("day"); }
+  hour(): Expr { return this.op("hour"); }
+  minute(): Expr { return this.op("minute"); }
+  second(): Expr { return this.op("second"); }
+  /** ISO weekday, Monday = 1. */
+  weekday(): Expr { return this.op("weekday"); }
+  /** The date part as `YYYY-MM-DD` text. */
+  date(): Expr { return this.op("date"); }
+}
+
+/**
+ * A column expression. Immutable: every method returns a new expression.
+ *
+ * @example
+ * ```ts
+ * col("Score").add(1).gt(col("AnswerCount")).alias("flag")
+ * ```
+ */
+export class Expr {
+  constructor(readonly node: ExprNode) {}
+  private bin(op: BinaryOp, other: ExprLike): Expr { return new Expr({ t: "bin", op, l: this.node, r: node(other) }); }
+  private un(op: UnaryOp): Expr { return new Expr({ t: "un", op, e: this.node }); }
+  add(o: ExprLike): Expr { return this.bin("add", o); }
+  sub(o: ExprLike): Expr { return this.bin("sub", o); }
+  mul(o: ExprLike): Expr { return this.bin("mul", o); }
+  /** True division (always float). */
+  div(o: ExprLike): Expr { return this.bin("div", o); }
+  mod(o: ExprLike): Expr { return this.bin("mod", o); }
+  eq(o: ExprLike): Expr { return this.bin("eq", o); }
+  neq(o: ExprLike): Expr { return this.bin("neq", o); }
+  gt(o: ExprLike): Expr { return this.bin("gt", o); }
+  gte(o: ExprLike): Expr { return this.bin("gte", o); }
+  lt(o: ExprLike): Expr { return this.bin("lt", o); }
+  lte(o: ExprLike): Expr { return this.bin("lte", o); }
+  and(o: ExprLike): Expr { return this.bin("and", o); }
+  or(o: ExprLike): Expr { return this.bin("or", o); }
+  not(): Expr { return this.un("not"); }
+  /** Null, or NaN in a float column (pandas `isna`). */
+  isNull(): Expr { return this.un("isNull"); }
+  notNull(): Expr { return this.un("notNull"); }
+  isNan(): Expr { return this.un("isNan"); }
+  abs(): Expr { return this.un("abs"); }
+  neg(): Expr { return this.un("neg"); }
+  round(): Expr { return this.un("round"); }
+  floor(): Expr { return this.un("floor"); }
+  ceil(): Expr { return this.un("ceil"); }
+  /** Replace missing values (null, and NaN in float columns). */
+  fillNull(value: ExprLike): Expr { return new Expr({ t: "fillNull", e: this.node, v: node(value) }); }
+  cast(to: ColumnType): Expr { return new Expr({ t: "cast", e: this.node, to }); }
+  alias(name: string): Expr { return new Expr({ t: "alias", e: this.node, name }); }
+  isIn(values: readonly LitValue[]): Expr { return new Expr({ t: "isIn", e: this.node, values: [...values] }); }
+  get str(): StrNamespace { return new StrNamespace(this); }
+  /** Date parts of ISO 8601 text (default format: inferred). */
+  get dt(): DtNamespace { return new DtNamespace(this); }
+  /** Date parts with an explicit `strptime` format, e.g. `"%Y-%m-%dT%H:%M:%SZ"`. */
+  dtFormat(format: string): DtNamespace { return new DtNamespace(this, format); }
+  /** The output name of this expression (the alias, or the first column it reads). */
+  outputName(): string { return outputName(this.node); }
+}
+
+/** A column reference. */
+export function col(name: string): Expr {
+  if (typeof name !== "string" || name === "") throw new DataFrameArgumentError("col: name must be a non-empty string");
+  return new Expr({ t: "col", name });
+}
+
+/** A literal. */
+export function lit(value: LitValue): Expr {
+  return new Expr({ t: "lit", value });
+}
+
+/** `when(cond).then(a).otherwise(b)`. */
+export function when(cond: Expr): { then(v: ExprLike): { otherwise(v: ExprLike): Expr } } {
+  return { then: (a) => ({ otherwise: (b) => new Expr({ t: "when", cond: cond.node, then: node(a), otherwise: node(b) }) }) };
+}
+
+/** Output column name of an expression node. */
+export function outputName(n: ExprNode): string {
+  switch (n.t) {
+    case "col": return n.name;
+    case "alias": return n.name;
+    case "lit": return "literal";
+    case "bin": return outputName(n.l);
+    case "when": return outputName(n.then);
+    default: return outputName(n.e);
+  }
+}
+
+/** Accepts a column name or an expression. */
+export type ColumnOrExpr = string | Expr;
+
+/** Normalise a column name or expression to a node. */
+export function toNode(x: ColumnOrExpr): ExprNode {
+  return typeof x === "string" ? { t: "col", name: x } : x.node;
+}
+
+function isFloatCol(n: ExprNode, df: Frame | undefined): boolean {
+  if (n.t !== "col" || df === undefined || !df.columns.includes(n.name)) return false;
+  return fromPolarsType(df.getColumn(n.name).dtype) === "float64";
+}
+
+function litExpr(v: LitValue): pl.Expr {
+  return pl.lit(v);
+}
+
+/** Compile a node to a polars expression (on a worker, with the partition for column types). */
+export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
+  switch (n.t) {
+    case "col":
+      if (df !== undefined && !df.columns.includes(n.name)) {
+        throw new DataFrameArgumentError(`no column '${n.name}' (columns: ${df.columns.join(", ")})`);
+      }
+      return pl.col(n.name);
+    case "lit": return litExpr(n.value);
+    case "alias": return compileExpr(n.e, df).alias(n.name);
+    case "cast": return compileExpr(n.e, df).cast(toPolarsType(n.to));
+    case "fillNull": {
+      const e = compileExpr(n.e, df);
+      return (isFloatCol(n.e, df) ? e.fillNan(null) : e).fillNull(compileExpr(n.v, df));
+    }
+    case "isIn": return compileExpr(n.e, df).isIn(pl.Series(n.values as unknown[]));
+    case "when": return pl.when(compileExpr(n.cond, df)).then(compileExpr(n.then, df)).otherwise(compileExpr(n.otherwise, df));
+    case "bin": return compileBinary(n.op, compileExpr(n.l, df), compileExpr(n.r, df));
+    case "un": return compileUnary(n.op, compileExpr(n.e, df), isFloatCol(n.e, df));
+    case "str": return compileStr(n.op, compileExpr(n.e, df), n.args);
+    case "dt": return compileDt(n.op, compileExpr(n.e, df), n.format);
+  }
+}
+
+function compileBinary(op: BinaryOp, l: pl.Expr, r: pl.Expr): pl.Expr {
+  switch (op) {
+    case "add": return l.add(r);
+    case "sub": return l.sub(r);
+    case "mul": return l.mul(r);
+    case "div": return l.cast(pl.Float64).div(r.cast(pl.Float64));
+    case "mod": return l.modulo(r);
+    case "eq": return l.eq(r);
+    case "neq": return l.neq(r);
+    case "gt": return l.gt(r);
+    case "gte": return l.gtEq(r);
+    case "lt": return l.lt(r);
+    case "lte": return l.ltEq(r);
+    case "and": return l.and(r);
+    case "or": return l.or(r);
+  }
+}
+
+function compileUnary(op: UnaryOp, e: pl.Expr, float: boolean): pl.Expr {
+  switch (op) {
+    case "not": return e.not();
+    case "isNull": return float ? e.isNull().or(e.isNan().fillNull(false)) : e.isNull();
+    case "notNull": return float ? e.isNotNull().and(e.isNan().not().fillNull(true)) : e.isNotNull();
+    case "isNan": return e.isNan();
+    case "abs": return e.abs();
+    case "neg": return pl.lit(0).sub(e);
+    case "round": return e.round(0);
+    case "floor": return e.floor();
+    case "ceil": return e.ceil();
+  }
+}
+
+function compileStr(op: StrOp, e: pl.Expr, args: LitValue[]): pl.Expr {
+  const s = e.str;
+  switch (op) {
+    case "lower": return s.toLowerCase();
+    case "upper": return s.toUpperCase();
+    case "len": return s.lengths().cast(pl.Int64);
+    case "contains": return s.contains(String(args[0]), !args[1]);
+    case "startsWith": return s.startsWith(String(args[0]));
+    case "endsWith": return s.endsWith(String(args[0]));
+    case "slice": return s.slice(Number(args[0]), args[1] === null || args[1] === undefined ? undefined as never : Number(args[1]));
+    case "strip": return s.strip();
+    case "replace": return s.replaceAll(String(args[0]), String(args[1]), true as never);
+  }
+}
+
+function compileDt(op: DtOp, e: pl.Expr, format: string | null): pl.Expr {
+  const d = format === null ? e.str.strptime(pl.Datetime("ms"), undefined as never) : e.str.strptime(pl.Datetime("ms"), format);
+  switch (op) {
+    case "year": return d.date.year().cast(pl.Int64);
+    case "month": return d.date.month().cast(pl.Int64);
+    case "day": return d.date.day().cast(pl.Int64);
+    case "hour": return d.date.hour().cast(pl.Int64);
+    case "minute": return d.date.minute().cast(pl.Int64);
+    case "second": return d.date.second().cast(pl.Int64);
+    case "weekday": return d.date.weekday().cast(pl.Int64);
+    case "date": return d.date.strftime("%Y-%m-%d");
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Partition plans: what one partition of a distributed DataFrame is, as a
+ * plain, serialisable object (a source plus a list of row-wise operations).
+ *
+ * Plans are *fused*: `readCsv(...).filter(...).select(...)` followed by a
+ * reduction is one task per partition that reads the block, filters,
+ * projects and reduces, without materialising the intermediate frames
+ * (Dask's blockwise fusion). A source that is another task's result (a
+ * persisted partition, a shuffle bucket) appears in the plan as a Delayed or
+ * Future, which the engine turns into a dependency and replaces with its
+ * value (Arrow IPC bytes) on the worker.
+ *
+ * {@link evalPlan} runs on workers (and on the client against empty frames,
+ * to compute the schema of a lazy frame without reading data).
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { readBlock, readRange, read } from "../storage/index.ts";
+import { countNewlines, readCsvPartition } from "./csv.ts";
+import { engine, type Frame } from "./engine.ts";
+import { CsvParseError, DataFrameArgumentError, EngineError } from "./errors.ts";
+import { compileExpr, type ExprNode } from "./frame-expr.ts";
+import { fromIpc } from "./ipc.ts";
+import { mergePartitions, type MergeOptions } from "./join.ts";
+import { castToSchema, fromPolarsType, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
+import { concat } from "./shuffle.ts";
+import { sortBy, type SortKey } from "./frame-utils.ts";
+
+/** CSV parsing options carried by a CSV source. */
+export interface CsvSourceOptions {
+  dtypes?: Partial<Schema>;
+  naValues?: string[];
+  delimiter?: string;
+  quote?: string;
+  /** The files have no header line. */
+  noHeader?: boolean;
+}
+
+/** Where a partition's rows come from. */
+export type Source =
+  | { kind: "csv"; url: string; start: number; end: number; header: string[]; opts: CsvSourceOptions; schema: Schema }
+  | { kind: "jsonl"; url: string; start: number; end: number; schema: Schema }
+  | { kind: "parquet"; url: string; schema: Schema }
+  /** Arrow IPC bytes (the value of a Delayed/Future on the worker). */
+  | { kind: "ipc"; data: unknown; schema: Schema }
+  /** Several IPC shards concatenated (a shuffle bucket), with the expected schema. */
+  | { kind: "shards"; parts: unknown[]; schema: Schema }
+  | { kind: "merge"; left: PartitionPlan; right: PartitionPlan; opts: MergeOptions }
+  | { kind: "empty"; schema: Schema };
+
+/** A row-wise operation applied inside one partition. */
+export type Op =
+  | { op: "filter"; pred: ExprNode }
+  | { op: "with"; exprs: ExprNode[] }
+  | { op: "select"; exprs: ExprNode[] }
+  | { op: "drop"; columns: string[] }
+  | { op: "rename"; mapping: Record<string, string> }
+  | { op: "dropNulls"; subset: string[] | null }
+  | { op: "head"; n: number }
+  | { op: "sort"; keys: SortKey[] };
+
+/** One partition: a source and the operations on it. */
+export interface PartitionPlan { source: Source; ops: Op[] }
+
+/** An empty frame with a schema. */
+export function emptyFrame(schema: Schema): Frame {
+  return pl.DataFrame(Object.entries(schema).map(([c, t]) => pl.Series(c, [], toPolarsType(t))));
+}
+
+/** Apply row-wise operations to a frame. */
+export function applyOps(df: Frame, ops: readonly Op[]): Frame {
+  let d = df;
+  for (const o of ops) {
+    try {
+      d = applyOp(d, o);
+    } catch (err) {
+      if (err instanceof DataFrameArgumentError) throw err;
+      throw new EngineError(o.op, String((err as Error).message ?? err).split("\n")[0]!, { cause: err });
+    }
+  }
+  return d;
+}
+
+function applyOp(d: Frame, o: Op): Frame {
+  switch (o.op) {
+    case "filter": return d.filter(compileExpr(o.pred, d).fillNull(false));
+    case "with": return d.withColumns(...o.exprs.map((e) => compileExpr(e, d)));
+    case "select": return d.select(...o.exprs.map((e) => compileExpr(e, d)));
+    case "drop": {
+      for (const c of o.columns) if (!d.columns.includes(c)) throw new DataFrameArgumentError(`drop: no column '${c}' (columns: ${d.columns.join(", ")})`);
+      return o.columns.length === 0 ? d : d.drop(o.columns);
+    }
+    case "rename": {
+      for (const c of Object.keys(o.mapping)) if (!d.columns.includes(c)) throw new DataFrameArgumentError(`rename: no column '${c}' (columns: ${d.columns.join(", ")})`);
+      return d.rename(o.mapping);
+    }
+    case "dropNulls": {
+      const cols = o.subset ?? d.columns;
+      let keep: pl.Expr | undefined;
+      for (const c of cols) {
+        const e = compileExpr({ t: "un", op: "notNull", e: { t: "col", name: c } }, d);
+        keep = keep ? keep.and(e) : e;
+      }
+      return keep ? d.filter(keep) : d;
+    }
+    case "head": return d.head(o.n);
+    case "sort": return sortBy(d, o.keys);
+  }
+}
+
+/** Bring a partition to at least the planned schema (never narrows; wider blocks stay wider). */
+export function widenToPlanned(df: Frame, planned: Schema): Frame {
+  const have = schemaOf(df);
+  const target = reconcileSchemas([planned, have]);
+  for (const [c, t] of Object.entries(have)) if (t === "null" && target[c] === "null") target[c] = planned[c] ?? "null";
+  const same = Object.keys(target).length === df.width && Object.entries(target).every(([c, t], i) => df.columns[i] === c && (have[c] === t || (t === "null" && have[c] === "utf8")));
+  return same ? df : castToSchema(df, target);
+}
+
+function asBuffer(x: unknown, what: string): Buffer {
+  if (Buffer.isBuffer(x)) return x;
+  if (x instanceof Uint8Array) return Buffer.from(x.buffer, x.byteOffset, x.byteLength);
+  throw new DataFrameArgumentError(`${what}: expected Arrow IPC bytes, got ${typeof x}`);
+}
+
+/**
+ * Make frames' column types agree (int64 + float64 → float64, null → other),
+ * touching only columns whose logical types differ. Used before combining
+ * partitions whose inferred types were widened differently.
+ */
+export function harmonize(frames: readonly Frame[]): Frame[] {
+  if (frames.length < 2) return [...frames];
+  const schemas = frames.map((f) => {
+    const s: Record<string, string> = {};
+    for (const c of f.getColumns()) s[c.name] = String(c.dtype);
+    return s;
+  });
+  const first = schemas[0]!;
+  const differing = Object.keys(first).filter((c) => schemas.some((s) => s[c] !== first[c]));
+  if (differing.length === 0) return [...frames];
+  return frames.map((f) => {
+    const exprs: pl.Expr[] = [];
+    for (const c of differing) {
+      const types = frames.map((g) => (g.columns.includes(c) ? schemaOf(g.select(c))[c]! : "null"));
+      const t = reconcileSchemas(types.map((x) => ({ [c]: x })))[c]!;
+      if (!f.columns.includes(c)) continue;
+      const own = fromPolarsType(f.getColumn(c).dtype);
+      if (own === "utf8" && t !== "utf8" && f.getColumn(c).nullCount() !== f.height) continue;
+      exprs.push(pl.col(c).cast(toPolarsType(t)).alias(c));
+    }
+    return exprs.length > 0 ? f.withColumns(...exprs) : f;
+  });
+}
+
+/** Concatenate frames after {@link harmonize} (empty input: an empty frame of `schema`). */
+export function concatFrames(frames: readonly Frame[], schema?: Schema): Frame {
+  if (frames.length === 0) {
+    if (!schema) throw new DataFrameArgumentError("concat: no frames and no schema");
+    return emptyFrame(schema);
+  }
+  return concat(harmonize(frames));
+}
+
+async function readCsvSource(s: Extract<Source, { kind: "csv" }>): Promise<Frame> {
+  const bytes = await readBlock(s.url, s.start, s.end);
+  try {
+    const df = readCsvPartition(bytes, {
+      file: s.url, byteOffset: s.start, header: s.header, skipHeader: s.start === 0 && !s.opts.noHeader,
+      ...(s.opts.dtypes ? { dtypes: s.opts.dtypes } : {}),
+      naValues: s.opts.naValues ?? ["NA", ""],
+      delimiter: s.opts.delimiter ?? ",", quote: s.opts.quote ?? '"',
+    });
+    return widenToPlanned(df, s.schema);
+  } catch (err) {
+    if (err instanceof CsvParseError && err.line === undefined && s.start > 0) {
+      // resolve the file line only now that something is wrong: count newlines before the block
+      const prefix = await readRange(s.url, 0, s.start);
+      throw err.withLine(countNewlines(prefix) + 1);
+    }
+    throw err;
+  }
+}
+
+/** Normalise a frame read by polars from JSON/Parquet to Shoal's logical types. */
+export function normalizeTypes(df: Frame): Frame {
+  const exprs: pl.Expr[] = [];
+  for (const s of df.getColumns()) {
+    const t = fromPolarsType(s.dtype);
+    const v = String((s.dtype as unknown as { variant?: string }).variant ?? s.dtype);
+    if (t === "int64" && v !== "Int64") exprs.push(pl.col(s.name).cast(pl.Int64));
+    else if (t === "float64" && v !== "Float64") exprs.push(pl.col(s.name).cast(pl.Float64));
+    else if (v === "Null") exprs.push(pl.col(s.name).cast(pl.Utf8));
+  }
+  return exprs.length > 0 ? df.withColumns(...exprs) : df;
+}
+
+/** Parse JSON-lines bytes into a frame with Shoal's logical types. */
+export function parseJsonLines(bytes: Buffer, file: string): Frame {
+  const text = bytes.toString("utf8");
+  if (text.trim() === "") return pl.DataFrame({});
+  try {
+    return normalizeTypes(pl.readJSON(bytes, { format: "lines", inferSchemaLength: null }));
+  } catch (err) {
+    // locate the bad line for the message
+    const lines = text.split("\n");
+    let bad = -1;
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i]!.trim();
+      if (l === "") continue;
+      try { JSON.parse(l); } catch { bad = i; break; }
+    }
+    const where = bad >= 0 ? ` (line ${bad + 1} of its block: ${JSON.stringify(lines[bad]!.slice(0, 120))})` : "";
+    throw new EngineError("readJsonLines", `cannot parse ${file}${where}: ${String((err as Error).message).split("\n")[0]}`, { cause: err });
+  }
+}
+
+/** Evaluate a source to a frame. */
+export async function evalSource(s: Source): Promise<Frame> {
+  switch (s.kind) {
+    case "csv": return readCsvSource(s);
+    case "jsonl": {
+      const df = parseJsonLines(await readBlock(s.url, s.start, s.end), s.url);
+      return df.width === 0 ? emptyFrame(s.schema) : widenToPlanned(df, s.schema);
+    }
+    case "parquet": return widenToPlanned(normalizeTypes(pl.readParquet(await read(s.url))), s.schema);
+    case "ipc": return fromIpc(asBuffer(s.data, "partition"));
+    case "shards": {
+      const frames = s.parts.map((p) => fromIpc(asBuffer(p, "shuffle shard"))).filter((f) => f.height > 0);
+      return frames.length === 0 ? emptyFrame(s.schema) : concatFrames(frames);
+    }
+    case "merge": {
+      const [l, r] = await Promise.all([evalPlan(s.left), evalPlan(s.right)]);
+      return mergePartitions(l, r, s.opts);
+    }
+    case "empty": return emptyFrame(s.schema);
+  }
+}
+
+/** Evaluate a partition plan to a frame (on a worker). */
+export async function evalPlan(p: PartitionPlan): Promise<Frame> {
+  return applyOps(await evalSource(p.source), p.ops);
+}
+
+/** Schema of a plan computed on empty frames (client side; no data is read). */
+export function planMeta(p: PartitionPlan): Frame {
+  return applyOps(sourceMeta(p.source), p.ops);
+}
+
+function sourceMeta(s: Source): Frame {
+  switch (s.kind) {
+    case "merge": return mergePartitions(planMeta(s.left), planMeta(s.right), s.opts);
+    default: return emptyFrame(s.schema);
+  }
+}
+
+/** Concatenate the values of `engine()` (re-exported for the task module). */
+export const engineConcat = (dfs: readonly Frame[]): Frame => engine().concat(dfs);
