@@ -10,7 +10,7 @@ import { ownerXml, userXml } from "./acl.ts";
 import { authorize } from "./access.ts";
 import { receiveToFile } from "./body.ts";
 import { readSmallBody } from "./bucket-ops.ts";
-import { parseRange } from "./conditional.ts";
+import { checkWriteConditions, parseRange } from "./conditional.ts";
 import type { S3Request, ServerContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
 import { compareKeys, validateKey } from "./keys.ts";
@@ -101,6 +101,7 @@ export async function completeMultipartUpload(ctx: ServerContext, r: S3Request, 
   const u = upload(ctx, r, b, key);
   authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });
   const parts = requestedParts(await readSmallBody(r));
+  checkWriteConditions({ ifMatch: r.header("if-match"), ifNoneMatch: r.header("if-none-match") }, ctx.store.head(b.meta.name, key), key);
   const assembled = await ctx.uploads.assemble(u, parts, ctx.minPartSize);
   const i = u.info;
   const committed = await ctx.store.commitObject(
