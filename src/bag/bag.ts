@@ -528,17 +528,30 @@ export class Bag<T = unknown> {
   }
 
   /**
-   * The items as rows for a DataFrame. Shoal's DataFrame collection is not
-   * public yet, so this returns the rows (plain objects); build a frame from
-   * them with the DataFrame API once it exists.
+   * A DataFrame of the items (plain objects as rows), with as many partitions
+   * as this Bag. The rows are gathered through this process, so this suits
+   * results of moderate size (for big data read the files with the DataFrame
+   * readers instead).
    *
    * @example
    * ```ts
-   * const rows = await records.toDataFrame();
+   * const df = await records.toDataFrame();
    * ```
    */
-  async toDataFrame(opts: ComputeOptions = {}): Promise<T[]> {
-    return this.collect(opts);
+  async toDataFrame(opts: ComputeOptions = {}): Promise<import("../dataframe/frame.ts").DataFrame> {
+    const [rows, n] = await Promise.all([this.collect(opts), this.npartitions()]);
+    const { fromRecords } = await import("../dataframe/frame-read.ts");
+    return fromRecords(rows as Record<string, unknown>[], { npartitions: Math.max(1, Math.min(n, rows.length)) });
+  }
+
+  /** Same as the module function {@link readText}. @example `Bag.readText("logs/*.txt")` */
+  static readText(paths: string | readonly string[], opts: ReadTextOptions = {}): Bag<string> {
+    return readText(paths, opts);
+  }
+
+  /** Same as the module function {@link readJsonLines}. @example `Bag.readJsonLines("reviews.json.gz")` */
+  static readJsonLines<T = unknown>(paths: string | readonly string[], opts: ReadTextOptions = {}): Bag<T> {
+    return readJsonLines<T>(paths, opts);
   }
 }
 

@@ -1,0 +1,285 @@
+/**
+ * Runs MapReduce jobs. One task graph serves all runners:
+ *
+ * - `inline`: this process, one task at a time (debugging; like mrjob's inline runner);
+ * - `local`: a LocalCluster on all cores, started for the job;
+ * - `cluster`: a Shoal scheduler at an address (or `SHOAL_SCHEDULER_ADDRESS`).
+ *
+ * Per step, one map task per input split (or per output partition of the
+ * previous step) runs the mapper and the combiner and splits its output into
+ * R hash shards; a tiny shard task per (map, reducer) hands each shard over
+ * as bytes; one reduce task per partition sorts and reduces. The last step
+ * writes `part-NNNNN` files plus `_SUCCESS` into the output directory.
+ *
+ * @module
+ */
+import os from "node:os";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Client, type ClientOptions } from "../client/client.ts";
+import type { LocalClusterOptions } from "../client/local-cluster.ts";
+import type { FnRef } from "../code/fnref.ts";
+import { bundleModule } from "../code/ship.ts";
+import { delayed, type Delayed } from "../graph/delayed.ts";
+import { computeAll } from "../bag/execute.ts";
+import { registerLocal, shipUser } from "../bag/user-fn.ts";
+import { splitBlocks } from "../storage/blocks.ts";
+import { write } from "../storage/ops.ts";
+import type { StorageOptions } from "../storage/types.ts";
+import { JobDefinitionError } from "./errors.ts";
+import { mergeCounters, type Counters, type JobClass } from "./job.ts";
+import { mrCounters, mrMapTask, mrReduceTask, mrShard, type FinalSpec, type JobRef, type MapInput, type TaskOutput } from "./tasks.ts";
+import { streamMapTask, streamReduceTask, type StreamingSpec } from "./streaming.ts";
+
+/** Which runner executes the job. */
+export type RunnerName = "inline" | "local" | "cluster";
+
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  /** Default `"inline"`. */
+  runner?: RunnerName;
+  /** Input files: URLs, globs or directories. */
+  inputs: readonly string[];
+  /** Output directory URL; when absent the output lines are returned in `JobResult.output`. */
+  output?: string;
+  /** Reduce tasks per step (default: the number of map tasks of the first step, at most the number of cores). */
+  reducers?: number;
+  /** Bytes per input split (default 64 MiB); `.gz` files are one split each. */
+  blocksize?: number;
+  /** Passthrough option values for the job. */
+  options?: Record<string, unknown>;
+  /** Scheduler address for the cluster runner (default `SHOAL_SCHEDULER_ADDRESS`). */
+  scheduler?: string;
+  /** A client to use instead of connecting one (local and cluster runners). */
+  client?: Client;
+  /** LocalCluster options for the local runner. */
+  cluster?: LocalClusterOptions;
+  /** Extra client options (token, TLS) for the cluster runner. */
+  clientOptions?: Omit<ClientOptions, "address">;
+  /** Storage options (S3 endpoint...) for inputs and output. */
+  storage?: Omit<StorageOptions, "signal">;
+  /** How the job's class is named for workers; default: shipped as an export of its module. */
+  jobRef?: FnRef;
+}
+
+/** What a finished job reports. */
+export interface JobResult {
+  runner: RunnerName;
+  steps: number;
+  mapTasks: number;
+  reduceTasks: number;
+  counters: Counters;
+  /** Part files written (with `output`). */
+  parts: string[];
+  /** Output lines (without `output`), in part order. */
+  output: string | null;
+  /** Records read by the first step and written by the last. */
+  records: { in: number; out: number };
+  seconds: number;
+}
+
+/**
+ * The reference workers use to load a job class: its module's bundle, named
+ * by the export (`exportName`, default the class name).
+ *
+ * @example
+ * ```ts
+ * const ref = jobClassRef(WordCount, "/abs/job.ts", "default");
+ * ```
+ */
+export function jobClassRef(cls: JobClass, modulePath?: string, exportName?: string): FnRef {
+  if (modulePath && exportName) {
+    const b = bundleModule(modulePath);
+    if (!b.exports.has(exportName)) throw new JobDefinitionError(`${modulePath} does not export '${exportName}'`);
+    const ref: FnRef = { kind: "module", hash: b.hash, name: exportName };
+    registerLocal(ref, cls as never);
+    return ref;
+  }
+  try {
+    return shipUser(cls as never).ref;
+  } catch (err) {
+    throw new JobDefinitionError(`the job class '${cls.name}' must be exported by name from its module (export class ${cls.name} extends MRJob ...) so that workers can load it`, { cause: err });
+  }
+}
+
+function codeOf(ref: FnRef): string[] {
+  return ref.kind === "module" ? [ref.hash] : [];
+}
+
+function clearOutputDir(output: string): void {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(output) && !output.startsWith("file://")) return;
+  const dir = output.startsWith("file://") ? fileURLToPath(output) : output;
+  try {
+    if (!statSync(dir).isDirectory()) return;
+  } catch {
+    return;
+  }
+  for (const name of readdirSync(dir)) if (/^part-\d+$/.test(name) || name === "_SUCCESS") rmSync(`${dir}/${name}`);
+}
+
+/**
+ * Runs a job class over its inputs and returns counters, part files and
+ * (without an output directory) the output lines.
+ *
+ * @example
+ * ```ts
+ * const r = await runJob(MRWordFreqCount, { runner: "local", inputs: ["books/*.txt"], output: "out/" });
+ * console.log(r.counters);
+ * ```
+ */
+export async function runJob(cls: JobClass, opts: RunJobOptions): Promise<JobResult> {
+  const t0 = performance.now();
+  const runner = opts.runner ?? "inline";
+  const ref = opts.jobRef ?? jobClassRef(cls);
+  const job: JobRef = { ref, options: opts.options ?? {} };
+  const code = codeOf(ref);
+  const steps = new cls({ options: job.options }).steps();
+  if (steps.length === 0) throw new JobDefinitionError(`${cls.name}.steps() returned no steps`);
+  if (opts.reducers !== undefined && (!Number.isInteger(opts.reducers) || opts.reducers < 1)) throw new JobDefinitionError(`reducers must be a positive integer, got ${opts.reducers}`);
+  const storage = opts.storage;
+  const blocks = await splitBlocks(opts.inputs, opts.blocksize ?? 64 * 1024 * 1024, storage ?? {});
+  const splits: MapInput[] = blocks.map((b, part) => ({ k: "split", url: b.url, start: b.start, end: b.end, compression: b.compression, ...(storage ? { storage } : {}), part }));
+  const R = opts.reducers ?? Math.max(1, Math.min(splits.length, runner === "inline" ? 1 : os.availableParallelism()));
+  if (opts.output) clearOutputDir(opts.output);
+
+  const mapTask = delayed(mrMapTask, { name: "mr-map", code });
+  const reduceTask = delayed(mrReduceTask, { name: "mr-reduce", code });
+  const shardTask = delayed(mrShard, { name: "mr-shard" });
+  const countersTask = delayed(mrCounters, { name: "mr-counters" });
+  let prev: Delayed<TaskOutput>[] = [];
+  const side: Delayed<unknown>[] = [];
+  let mapTasks = 0;
+  let reduceTasks = 0;
+  steps.forEach((st, si) => {
+    const last = si === steps.length - 1;
+    const final: FinalSpec | null = last ? { output: opts.output ?? null, ...(storage ? { storage } : {}) } : null;
+    const inputs: MapInput[] = si === 0 ? splits : prev.map((d, part) => ({ k: "prev", data: d, part }));
+    if (st.hasReducer) {
+      const maps = inputs.map((inp) => mapTask(job, si, inp, R, null));
+      const reds = Array.from({ length: R }, (_, j) => reduceTask(job, si, maps.map((m) => shardTask(m, j)), j, final));
+      side.push(...maps.map((m) => countersTask(m)));
+      if (!last) side.push(...reds.map((r) => countersTask(r)));
+      mapTasks += maps.length;
+      reduceTasks += reds.length;
+      prev = reds;
+    } else {
+      const maps = inputs.map((inp) => mapTask(job, si, inp, 0, final));
+      if (!last) side.push(...maps.map((m) => countersTask(m)));
+      mapTasks += maps.length;
+      prev = maps;
+    }
+  });
+
+  return execute(prev, side, splits.length, { runner, steps: steps.length, mapTasks, reduceTasks, t0, firstStepCounted: steps.length > 1 || steps[0]!.hasReducer }, opts);
+}
+
+interface ExecMeta {
+  runner: RunnerName;
+  steps: number;
+  mapTasks: number;
+  reduceTasks: number;
+  t0: number;
+  /** Whether the first `nsplits` side results are the first step's map tasks. */
+  firstStepCounted: boolean;
+}
+
+async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>[], nsplits: number, meta: ExecMeta, opts: RunJobOptions): Promise<JobResult> {
+  const runner = meta.runner;
+  const storage = opts.storage;
+  let client: Client | null = opts.client ?? null;
+  let own = false;
+  if (runner !== "inline" && !client) {
+    client =
+      runner === "local"
+        ? await Client.connect({ ...(opts.clientOptions ?? {}), cluster: opts.cluster ?? {} })
+        : await Client.connect({ ...(opts.clientOptions ?? {}), ...(opts.scheduler ? { address: opts.scheduler } : {}) });
+    own = true;
+    if (runner === "cluster" && client.localCluster) {
+      await client.close();
+      throw new JobDefinitionError("the cluster runner needs a scheduler address (--scheduler or SHOAL_SCHEDULER_ADDRESS)");
+    }
+  }
+  try {
+    const results = await computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
+    const finals = results.slice(0, finalTasks.length) as TaskOutput[];
+    const others = results.slice(finalTasks.length) as Pick<TaskOutput, "counters" | "records">[];
+    const counters: Counters = {};
+    for (const r of [...others, ...finals]) mergeCounters(counters, r.counters);
+    const firstStep = meta.firstStepCounted ? others.slice(0, nsplits) : finals;
+    const parts = finals.map((f) => f.url).filter((u): u is string => u !== undefined);
+    let output: string | null = null;
+    if (opts.output) {
+      await write(`${opts.output.replace(/\/+$/, "")}/_SUCCESS`, "", storage ?? {});
+    } else {
+      output = finals.map((f) => (f.lines ? Buffer.from(f.lines.buffer, f.lines.byteOffset, f.lines.byteLength).toString("utf8") : "")).join("");
+    }
+    return {
+      runner,
+      steps: meta.steps,
+      mapTasks: meta.mapTasks,
+      reduceTasks: meta.reduceTasks,
+      counters,
+      parts,
+      output,
+      records: { in: firstStep.reduce((a, r) => a + r.records.in, 0), out: finals.reduce((a, r) => a + r.records.out, 0) },
+      seconds: (performance.now() - meta.t0) / 1000,
+    };
+  } finally {
+    if (own) await client!.close();
+  }
+}
+
+/** Options of {@link runStreaming}: those of {@link runJob} without the job's own. */
+export type RunStreamingOptions = Omit<RunJobOptions, "options" | "jobRef">;
+
+/**
+ * Runs a Hadoop Streaming job (external mapper/combiner/reducer commands); see `streaming.ts`.
+ * `reducers: 0` makes a map-only job.
+ *
+ * @example
+ * ```ts
+ * await runStreaming({ mapper: "tr -s '[:space:]' '\\n'", reducer: "uniq -c", env: {} }, { inputs: ["a.txt"], output: "out/", reducers: 2 });
+ * ```
+ */
+export async function runStreaming(spec: StreamingSpec, opts: RunStreamingOptions): Promise<JobResult> {
+  const t0 = performance.now();
+  const runner = opts.runner ?? "inline";
+  if (opts.reducers !== undefined && (!Number.isInteger(opts.reducers) || opts.reducers < 0)) throw new JobDefinitionError(`reducers must be a non-negative integer, got ${opts.reducers}`);
+  const storage = opts.storage;
+  const blocks = await splitBlocks(opts.inputs, opts.blocksize ?? 64 * 1024 * 1024, storage ?? {});
+  const splits: MapInput[] = blocks.map((b, part) => ({ k: "split", url: b.url, start: b.start, end: b.end, compression: b.compression, ...(storage ? { storage } : {}), part }));
+  const R = opts.reducers ?? 1;
+  if (opts.output) clearOutputDir(opts.output);
+  const final: FinalSpec = { output: opts.output ?? null, ...(storage ? { storage } : {}) };
+  const mapTask = delayed(streamMapTask, { name: "streaming-map" });
+  const maps = splits.map((inp) => mapTask(spec, inp, R, R === 0 ? final : null));
+  if (R === 0) return execute(maps, [], splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: 0, t0, firstStepCounted: false }, opts);
+  const shardTask = delayed(mrShard, { name: "mr-shard" });
+  const reds = Array.from({ length: R }, (_, j) => delayed(streamReduceTask, { name: "streaming-reduce" })(spec, maps.map((m) => shardTask(m, j)), j, R, final));
+  const side = maps.map((m) => delayed(mrCounters, { name: "mr-counters" })(m));
+  return execute(reds, side, splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: R, t0, firstStepCounted: true }, opts);
+}
+
+/**
+ * Formats a job summary with its counters, Hadoop-style.
+ *
+ * @example
+ * ```ts
+ * console.error(formatSummary(result));
+ * ```
+ */
+export function formatSummary(r: Pick<JobResult, "runner" | "steps" | "mapTasks" | "reduceTasks" | "counters" | "records" | "seconds" | "parts">): string {
+  const lines = [
+    `Job succeeded (${r.runner} runner) in ${r.seconds.toFixed(2)} s: ${r.steps} step(s), ${r.mapTasks} map task(s), ${r.reduceTasks} reduce task(s)`,
+    `  records in: ${r.records.in}, records out: ${r.records.out}${r.parts.length > 0 ? `, part files: ${r.parts.length}` : ""}`,
+  ];
+  const groups = Object.keys(r.counters).sort();
+  if (groups.length > 0) {
+    lines.push("Counters:");
+    for (const g of groups) {
+      lines.push(`  ${g}`);
+      for (const [n, v] of Object.entries(r.counters[g]!).sort(([a], [b]) => (a < b ? -1 : 1))) lines.push(`    ${n}=${v}`);
+    }
+  }
+  return lines.join("\n");
+}

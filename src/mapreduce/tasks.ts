@@ -1,0 +1,361 @@
+/**
+ * Worker side of MapReduce jobs: the map task (read a split or the previous
+ * step's output, run mapper hooks, combine map-side, partition by key) and
+ * the reduce task (merge shards, sort by key in byte order, group, run the
+ * reducer, write a `part-NNNNN` file or hand the lines to the next step).
+ * These are builtin task functions; the job class travels as a reference.
+ *
+ * Between steps records travel in the internal protocol (JSON lines,
+ * `JSON(key)\tJSON(value)`), so a job sees the same values whatever the runner.
+ *
+ * @module
+ */
+import type { FnRef } from "../code/fnref.ts";
+import type { CompressionOption } from "../storage/blocks.ts";
+import type { StorageOptions } from "../storage/types.ts";
+import { write } from "../storage/ops.ts";
+import { compareCodePoints, hashString } from "../bag/hash.ts";
+import { runPipeline } from "../bag/partition.ts";
+import { resolveUser } from "../bag/user-fn.ts";
+import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
+import type { Counters, Emitted, JobClass, MRJob, MRStep } from "./job.ts";
+import type { Protocol } from "./protocols.ts";
+
+/** The job as it travels in task arguments: its class and passthrough options. */
+export interface JobRef {
+  ref: FnRef;
+  options: Record<string, unknown>;
+}
+
+/** Input of a map task: a byte range of an input file, or the previous step's output. */
+export type MapInput =
+  | { k: "split"; url: string; start: number; end: number; compression: CompressionOption; storage?: StorageOptions; part: number }
+  | { k: "prev"; data: unknown; part: number };
+
+/** Where the last step writes: a directory URL (`part-NNNNN` files), or nothing (lines returned). */
+export interface FinalSpec {
+  output: string | null;
+  storage?: StorageOptions;
+}
+
+/** What map and reduce tasks return. */
+export interface TaskOutput {
+  /** Hash buckets of map output (internal protocol lines), one per reducer. */
+  shards?: Buffer[];
+  /** Output lines (internal protocol between steps, output protocol at the end) when not written. */
+  lines?: Buffer;
+  /** The part file written. */
+  url?: string;
+  counters: Counters;
+  records: { in: number; out: number };
+  status: string;
+}
+
+/** A human name of a map input, for error messages. */
+export function describeInput(input: MapInput): string {
+  return input.k === "split" ? `${input.url}:${input.start}-${input.end}` : `output partition ${input.part} of the previous step`;
+}
+
+/** Instantiates the job and picks its step. */
+export async function loadStep(job: JobRef, step: number): Promise<{ inst: MRJob; cls: JobClass; st: MRStep; nsteps: number }> {
+  const cls = await resolveUser<JobClass>(job.ref);
+  const inst = new cls({ options: job.options });
+  const steps = inst.steps();
+  const st = steps[step];
+  if (!st) throw new JobDefinitionError(`the job has ${steps.length} steps; step ${step} does not exist`);
+  return { inst, cls, st, nsteps: steps.length };
+}
+
+type Emit = (kv: readonly [unknown, unknown]) => void;
+
+/** Feeds what a user function returned into `emit`; returns a promise only when something async came back. */
+export function drain(result: Emitted, emit: Emit): Promise<void> | undefined {
+  if (result === undefined || result === null) return undefined;
+  const r = result as { then?: unknown; [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown };
+  if (typeof r.then === "function") return (result as Promise<Emitted>).then((x) => drain(x, emit));
+  if (typeof r[Symbol.iterator] === "function") {
+    for (const kv of result as Iterable<readonly [unknown, unknown]>) emit(kv);
+    return undefined;
+  }
+  if (typeof r[Symbol.asyncIterator] === "function") {
+    return (async () => {
+      for await (const kv of result as AsyncIterable<readonly [unknown, unknown]>) emit(kv);
+    })();
+  }
+  throw new TypeError(`expected [key, value] pairs (a generator, an array of pairs or a promise of them), got ${typeof result}`);
+}
+
+function checkPair(kv: unknown): asserts kv is readonly [unknown, unknown] {
+  if (!Array.isArray(kv) || kv.length !== 2) {
+    throw new TypeError(`each output must be a [key, value] pair, got ${preview(kv)}`);
+  }
+}
+
+function preview(x: unknown): string {
+  let s: string;
+  try {
+    s = JSON.stringify(x) ?? String(x);
+  } catch {
+    s = String(x);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function userError(err: unknown, phase: "mapper" | "combiner" | "reducer", step: number, input: string): MapReduceTaskError {
+  if (err instanceof MapReduceTaskError) return err;
+  const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new MapReduceTaskError(`step ${step + 1} ${phase} failed on ${input}: ${msg}`, phase, step, input, "", { cause: err });
+}
+
+/** Calls a user function (with the job as `this`) and drains its output, wrapping errors. */
+async function call(fn: ((...a: never[]) => Emitted) | undefined, inst: MRJob, args: unknown[], emit: Emit, phase: "mapper" | "combiner" | "reducer", step: number, input: string): Promise<void> {
+  if (!fn) return;
+  try {
+    const p = drain((fn as (...a: unknown[]) => Emitted).apply(inst, args), emit);
+    if (p) await p;
+  } catch (err) {
+    throw userError(err, phase, step, input);
+  }
+}
+
+const JSON_KEY = (k: unknown): string => (k === undefined ? "null" : JSON.stringify(k));
+
+/** Groups values by key (by JSON identity) for the map-side combiner. */
+class GroupBuffer {
+  prim = new Map<unknown, unknown[]>();
+  obj = new Map<string, [unknown, unknown[]]>();
+  values = 0;
+
+  add(k: unknown, v: unknown): void {
+    this.values++;
+    if (k !== null && typeof k === "object") {
+      const j = JSON.stringify(k);
+      const e = this.obj.get(j);
+      if (e) e[1].push(v);
+      else this.obj.set(j, [k, [v]]);
+      return;
+    }
+    const key = k === undefined ? null : k;
+    const list = this.prim.get(key);
+    if (list) list.push(v);
+    else this.prim.set(key, [v]);
+  }
+
+  *groups(): IterableIterator<[unknown, unknown[]]> {
+    yield* this.prim.entries();
+    yield* this.obj.values();
+  }
+}
+
+/** Map-side combine buffers hold at most this many values before the combiner runs over them. */
+export const COMBINE_BUFFER_VALUES = 1 << 20;
+
+/**
+ * Task: one map task of step `step`. With `nReducers > 0` returns hash shards
+ * for the reducers; otherwise (a mapper-only step) output lines or, at the
+ * end of the job, a written part file.
+ */
+export async function mrMapTask(job: JobRef, step: number, input: MapInput, nReducers: number, final: FinalSpec | null): Promise<TaskOutput> {
+  const { inst, cls, st } = await loadStep(job, step);
+  const where = describeInput(input);
+  const records = { in: 0, out: 0 };
+  // Collect records first (a split is bounded by the blocksize).
+  const lines: string[] = [];
+  if (input.k === "split") {
+    await runPipeline({ k: "text", url: input.url, start: input.start, end: input.end, compression: input.compression, ...(input.storage ? { storage: input.storage } : {}), part: input.part }, [], (x) => lines.push(x as string));
+  } else {
+    splitLines(input.data as TaskOutput, lines);
+  }
+  const inProto: Protocol = step === 0 ? cls.INPUT_PROTOCOL : cls.INTERNAL_PROTOCOL;
+
+  let emit: Emit;
+  let finish: () => Promise<TaskOutput>;
+  if (nReducers > 0) {
+    const shards: string[][] = Array.from({ length: nReducers }, () => []);
+    const route = (k: unknown, v: unknown): void => {
+      const kj = JSON_KEY(k);
+      const line = `${kj}\t${v === undefined ? "null" : JSON.stringify(v)}`;
+      shards[nReducers === 1 ? 0 : hashString(kj) % nReducers]!.push(line);
+      records.out++;
+    };
+    if (st.combiner) {
+      let buf = new GroupBuffer();
+      const combine = async (): Promise<void> => {
+        const old = buf;
+        buf = new GroupBuffer();
+        for (const [k, vs] of old.groups()) {
+          await call(st.combiner, inst, [k, vs], (kv) => {
+            checkPair(kv);
+            buf.add(kv[0], kv[1]);
+          }, "combiner", step, where);
+        }
+      };
+      let pending = false;
+      emit = (kv) => {
+        checkPair(kv);
+        buf.add(kv[0], kv[1]);
+        if (buf.values >= COMBINE_BUFFER_VALUES) pending = true;
+      };
+      finish = async () => {
+        await call(st.combinerInit, inst, [], (kv) => (checkPair(kv), buf.add(kv[0], kv[1])), "combiner", step, where);
+        await combine();
+        await call(st.combinerFinal, inst, [], (kv) => (checkPair(kv), buf.add(kv[0], kv[1])), "combiner", step, where);
+        for (const [k, vs] of buf.groups()) for (const v of vs) route(k, v);
+        return { shards: shards.map((s) => Buffer.from(s.length > 0 ? s.join("\n") + "\n" : "")), counters: inst.counters, records, status: inst.status };
+      };
+      await runMapper(inst, st, lines, inProto, emit, step, where, records, async () => {
+        if (pending) {
+          pending = false;
+          await combine();
+        }
+      });
+      return finish();
+    }
+    emit = (kv) => {
+      checkPair(kv);
+      route(kv[0], kv[1]);
+    };
+    await runMapper(inst, st, lines, inProto, emit, step, where, records, null);
+    return { shards: shards.map((s) => Buffer.from(s.length > 0 ? s.join("\n") + "\n" : "")), counters: inst.counters, records, status: inst.status };
+  }
+  // Mapper-only step.
+  const outProto = final ? cls.OUTPUT_PROTOCOL : cls.INTERNAL_PROTOCOL;
+  const out: string[] = [];
+  emit = (kv) => {
+    checkPair(kv);
+    out.push(outProto.write(kv[0], kv[1]));
+    records.out++;
+  };
+  await runMapper(inst, st, lines, inProto, emit, step, where, records, null);
+  return finishOutput(out, input.part, final, inst, records);
+}
+
+async function runMapper(
+  inst: MRJob,
+  st: MRStep,
+  lines: string[],
+  proto: Protocol,
+  emit: Emit,
+  step: number,
+  where: string,
+  records: { in: number; out: number },
+  check: (() => Promise<void>) | null,
+): Promise<void> {
+  await call(st.mapperInit, inst, [], emit, "mapper", step, where);
+  const mapper = st.mapper;
+  for (let i = 0; i < lines.length; i++) {
+    let kv: [unknown, unknown];
+    try {
+      kv = proto.read(lines[i]!);
+    } catch (err) {
+      throw new MapReduceTaskError(`step ${step + 1}: cannot decode line ${i + 1} of ${where} with ${proto.name}: ${(err as Error).message}`, "mapper", step, where, "", { cause: err });
+    }
+    records.in++;
+    if (!mapper) {
+      emit(kv);
+      continue;
+    }
+    let p: Promise<void> | undefined;
+    try {
+      p = drain(mapper.call(inst, kv[0], kv[1]), emit);
+    } catch (err) {
+      throw userError(err, "mapper", step, where);
+    }
+    if (p) {
+      try {
+        await p;
+      } catch (err) {
+        throw userError(err, "mapper", step, where);
+      }
+    }
+    if (check && (i & 1023) === 0) await check();
+  }
+  await call(st.mapperFinal, inst, [], emit, "mapper", step, where);
+}
+
+function splitLines(data: TaskOutput, into: string[]): void {
+  const text = data.lines ? Buffer.from(data.lines.buffer, data.lines.byteOffset, data.lines.byteLength).toString("utf8") : "";
+  let from = 0;
+  while (from < text.length) {
+    let nl = text.indexOf("\n", from);
+    if (nl < 0) nl = text.length;
+    into.push(text.slice(from, nl));
+    from = nl + 1;
+  }
+}
+
+async function finishOutput(out: string[], part: number, final: FinalSpec | null, inst: MRJob, records: { in: number; out: number }): Promise<TaskOutput> {
+  const data = Buffer.from(out.length > 0 ? out.join("\n") + "\n" : "");
+  if (final && final.output !== null) {
+    const url = `${final.output.replace(/\/+$/, "")}/part-${String(part).padStart(5, "0")}`;
+    await write(url, data, final.storage ?? {});
+    return { url, counters: inst.counters, records, status: inst.status };
+  }
+  return { lines: data, counters: inst.counters, records, status: inst.status };
+}
+
+/** Task: the shard of map output for reducer `j`. */
+export function mrShard(mapOut: TaskOutput, j: number): Buffer {
+  const s = mapOut.shards?.[j];
+  if (!s) throw new Error(`internal: map output has no shard ${j}`);
+  return s;
+}
+
+/** Task: the counters and record counts of a task's output (so the client need not fetch the data). */
+export function mrCounters(out: TaskOutput): Pick<TaskOutput, "counters" | "records" | "status"> {
+  return { counters: out.counters, records: out.records, status: out.status };
+}
+
+/**
+ * Task: reduce partition `part` of step `step`: merges the shards, sorts
+ * records by key in byte order (values of a key stay in map order), calls
+ * the reducer once per key, and writes or returns its output.
+ */
+export async function mrReduceTask(job: JobRef, step: number, shards: readonly Uint8Array[], part: number, final: FinalSpec | null): Promise<TaskOutput> {
+  const { inst, cls, st } = await loadStep(job, step);
+  const where = `reduce partition ${part}`;
+  const keys: string[] = [];
+  const vals: string[] = [];
+  for (const s of shards) {
+    const text = Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("utf8");
+    let from = 0;
+    while (from < text.length) {
+      let nl = text.indexOf("\n", from);
+      if (nl < 0) nl = text.length;
+      const tab = text.indexOf("\t", from);
+      keys.push(text.slice(from, tab));
+      vals.push(text.slice(tab + 1, nl));
+      from = nl + 1;
+    }
+  }
+  const order = Array.from({ length: keys.length }, (_, i) => i);
+  order.sort((a, b) => compareCodePoints(keys[a]!, keys[b]!) || a - b);
+  const outProto = final ? cls.OUTPUT_PROTOCOL : cls.INTERNAL_PROTOCOL;
+  const out: string[] = [];
+  const records = { in: keys.length, out: 0 };
+  const emit: Emit = (kv) => {
+    checkPair(kv);
+    out.push(outProto.write(kv[0], kv[1]));
+    records.out++;
+  };
+  await call(st.reducerInit, inst, [], emit, "reducer", step, where);
+  if (st.reducer) {
+    let i = 0;
+    while (i < order.length) {
+      const kj = keys[order[i]!]!;
+      let j = i + 1;
+      while (j < order.length && keys[order[j]!] === kj) j++;
+      const from = i;
+      const to = j;
+      const values: Iterable<unknown> = {
+        *[Symbol.iterator]() {
+          for (let x = from; x < to; x++) yield JSON.parse(vals[order[x]!]!);
+        },
+      };
+      await call(st.reducer, inst, [JSON.parse(kj), values], emit, "reducer", step, where);
+      i = j;
+    }
+  }
+  await call(st.reducerFinal, inst, [], emit, "reducer", step, where);
+  return finishOutput(out, part, final, inst, records);
+}
