@@ -26,7 +26,8 @@ import { registerLocal, shipUser } from "../bag/user-fn.ts";
 import { splitBlocks } from "../storage/blocks.ts";
 import { write } from "../storage/ops.ts";
 import type { StorageOptions } from "../storage/types.ts";
-import { JobDefinitionError } from "./errors.ts";
+import { TaskError } from "../client/errors.ts";
+import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
 import { mergeCounters, type Counters, type JobClass } from "./job.ts";
 import { mrCounters, mrMapTask, mrReduceTask, mrShard, type FinalSpec, type JobRef, type MapInput, type TaskOutput } from "./tasks.ts";
 import { streamMapTask, streamReduceTask, type StreamingSpec } from "./streaming.ts";
@@ -200,7 +201,12 @@ async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>
     }
   }
   try {
-    const results = await computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
+    let results: unknown[];
+    try {
+      results = await computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
+    } catch (err) {
+      throw localizeError(err);
+    }
     const finals = results.slice(0, finalTasks.length) as TaskOutput[];
     const others = results.slice(finalTasks.length) as Pick<TaskOutput, "counters" | "records">[];
     const counters: Counters = {};
@@ -227,6 +233,16 @@ async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>
   } finally {
     if (own) await client!.close();
   }
+}
+
+/** A task error from a worker that carries a MapReduceTaskError becomes one again (with the TaskError as its cause). */
+function localizeError(err: unknown): unknown {
+  if (!(err instanceof TaskError) || err.remoteName !== "MapReduceTaskError") return err;
+  const d = err.data as { phase?: MapReduceTaskError["phase"]; step?: number; input?: string; stderrTail?: string };
+  const marker = `${err.remoteName}: `;
+  const at = err.message.indexOf(marker);
+  const message = at >= 0 ? err.message.slice(at + marker.length) : err.message;
+  return new MapReduceTaskError(`${message} (task ${err.key}${err.worker ? ` on worker ${err.worker}` : ""})`, d.phase ?? "mapper", d.step ?? 0, d.input ?? "", d.stderrTail ?? "", { cause: err });
 }
 
 /** Options of {@link runStreaming}: those of {@link runJob} without the job's own. */

@@ -1,0 +1,109 @@
+// The local and cluster runners: the job class travels to real worker
+// processes as a bundle; a worker SIGKILLed mid-job is recovered from lineage.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "../../src/client/client.ts";
+import { runJob, runStreaming } from "../../src/mapreduce/runner.ts";
+import { MapReduceTaskError } from "../../src/mapreduce/errors.ts";
+import { referenceCounts, writeText } from "../bag/gen.ts";
+import { Failing, MostUsedWord, SlowWordCount, WordCount } from "./jobs.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "shoal-mrc-"));
+const files = [0, 1, 2, 3].map((i) => join(dir, `in${i}.txt`));
+files.forEach((f, i) => writeText(f, 1200, 40 + i));
+const ref = referenceCounts(files);
+let client: Client;
+
+before(async () => {
+  client = await Client.connect({ cluster: { nworkers: 2, nthreads: 1 } });
+});
+after(async () => {
+  await client.close();
+});
+
+function parts(out: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const f of readdirSync(out).filter((n) => n.startsWith("part-"))) {
+    for (const line of readFileSync(join(out, f), "utf8").split("\n").filter(Boolean)) {
+      const [k, v] = line.split("\t");
+      m.set(JSON.parse(k!), JSON.parse(v!));
+    }
+  }
+  return m;
+}
+
+function sorted(m: Map<string, number>): [string, number][] {
+  return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+test("word count on the cluster runner equals the Unix reference and the inline runner", async () => {
+  const out = join(dir, "wc");
+  const r = await runJob(WordCount, { runner: "cluster", client, inputs: files, output: out, reducers: 3, blocksize: 10_000 });
+  assert.deepEqual(sorted(parts(out)), sorted(ref));
+  assert.equal(r.counters["wc"]!["lines"], 4800);
+  const inline = await runJob(WordCount, { inputs: files, reducers: 3, blocksize: 10_000 });
+  const clustered = await runJob(WordCount, { runner: "cluster", client, inputs: files, reducers: 3, blocksize: 10_000 });
+  assert.equal(clustered.output, inline.output);
+  const most = await runJob(MostUsedWord, { runner: "cluster", client, inputs: files, reducers: 2 });
+  assert.match(most.output!, /^\d+\t"\w+"\n$/);
+});
+
+test("streaming on the cluster runner", async () => {
+  const r = await runStreaming({ mapper: "tr -s '[:space:]' '\\n'", reducer: "uniq -c", env: {} }, { runner: "cluster", client, inputs: files, reducers: 2, blocksize: 10_000 });
+  const m = new Map<string, number>();
+  for (const line of r.output!.split("\n")) {
+    const mm = /^\s*(\d+) (.*)$/.exec(line);
+    if (mm && mm[2] !== "") m.set(mm[2]!, Number(mm[1]));
+  }
+  assert.deepEqual(sorted(m), sorted(ref));
+});
+
+test("a user error on a worker fails the job without retries", async () => {
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(join(dir, "bad.txt"), "a\nBOOM\n");
+  await assert.rejects(runJob(Failing, { runner: "cluster", client, inputs: [join(dir, "bad.txt")] }), (err: Error) => {
+    assert.match(err.message, /step 1 mapper failed on .*bad\.txt:0-\d+: Error: bad record: BOOM/);
+    assert.equal(err.name, "MapReduceTaskError");
+    return true;
+  });
+  void MapReduceTaskError;
+});
+
+test("a worker killed mid-job still gives the right output", async () => {
+  const own = await Client.connect({ cluster: { nworkers: 2, nthreads: 1 } });
+  try {
+    const cluster = own.localCluster!;
+    const out = join(dir, "killed");
+    const job = runJob(SlowWordCount, { runner: "cluster", client: own, inputs: files, output: out, reducers: 2, blocksize: 4_000 });
+    let done = false;
+    void job.then(() => (done = true), () => (done = true));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(done, false, "the job finished before the kill; make it slower");
+    cluster.workers[0]!.process.kill("SIGKILL");
+    const r = await job;
+    assert.deepEqual(sorted(parts(out)), sorted(ref));
+    assert.equal(r.counters["wc"]!["lines"], 4800);
+  } finally {
+    await own.close();
+  }
+});
+
+test("`shoal mr job.ts --job WordCount -r local` loads the module, ships it, writes parts and a summary", async () => {
+  const { run } = await import("../../src/cli/mr.ts");
+  const out = join(dir, "cli");
+  const logs: string[] = [];
+  const orig = console.error;
+  console.error = (...a: unknown[]) => void logs.push(a.join(" "));
+  let code: number;
+  try {
+    code = await run(["test/mapreduce/jobs.ts", "--job", "WordCount", ...files, "-r", "local", "--nworkers", "2", "--reducers", "2", "-o", out]);
+  } finally {
+    console.error = orig;
+  }
+  assert.equal(code, 0, logs.join("\n"));
+  assert.deepEqual(sorted(parts(out)), sorted(ref));
+  assert.match(logs.join("\n"), /Job succeeded \(local runner\)[\s\S]*wc\n\s+lines=4800/);
+});
