@@ -174,6 +174,8 @@ export class SchedulerServer {
       case Op.heartbeat:
         s.heartbeat(p.id, m["metrics"] as Record<string, number>);
         if (m["transfers"] !== undefined) for (const l of this.transferListeners) l(p.id, m["transfers"] as [number, number, number, string][]);
+        // answered, so that a worker cut off from us notices and rejoins clean
+        if (m["reqId"] !== undefined) p.comm.reply(m, {});
         break;
       case Op.missingData: s.missingData(m["key"] as string, m["errant"] as string); break;
       case Op.addKeys: s.addKeys(p.id, m["keys"] as string[]); break;
