@@ -2,7 +2,8 @@
 // (1) without a dashboard, (2) with a dashboard attached and nobody looking,
 // (3) with the status page open and updating: SSE clients reading /events
 // (what the page does) and, with --browser, a headless chromium showing the
-// page. Rounds alternate the variants on one cluster; medians are reported.
+// page. Each round runs every variant on one cluster, in rotating order, each
+// from an idle scheduler; medians are reported.
 //
 //   node --import tsx bench/dashboard-overhead.ts [--tasks 20000] [--rounds 5] [--sse 1] [--browser]
 //
@@ -14,19 +15,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "../src/client/client.ts";
 import { LocalCluster } from "../src/client/local-cluster.ts";
-import { startDashboard, type Dashboard } from "../src/dashboard/index.ts";
+import { startDashboard } from "../src/dashboard/index.ts";
 import { isMain } from "../src/utils/is-main.ts";
+
+// Page-side code runs in chromium; the project compiles without the DOM lib, so
+// declare the little of it used here (module-scoped, not global).
+interface HTMLElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+}
+declare const document: {
+  querySelectorAll(selector: string): { length: number };
+  querySelector(selector: string): HTMLElement | null;
+  getElementById(id: string): HTMLElement | null;
+};
 
 export function noop(): null {
   return null;
 }
 
-async function throughput(client: Client, n: number): Promise<number> {
+async function throughput(client: Client, n: number, label = ""): Promise<number> {
   const t = performance.now();
   const fs = client.map(noop, Array.from({ length: n }, (_, i) => i));
   await client.gather(fs);
   const s = (performance.now() - t) / 1000;
   for (const f of fs) f.release();
+  if (label) process.stderr.write(`  ${label}: ${Math.round(n / s)} tasks/s\n`);
   return n / s;
 }
 
@@ -79,30 +93,66 @@ async function main(): Promise<void> {
   const results: Record<string, number[]> = { none: [], attached: [], sse: [] };
   if (chromium) results["browser"] = [];
   let pushes = 0;
-  for (let r = 0; r < rounds; r++) {
-    results["none"]!.push(await throughput(client, n));
-    const d: Dashboard = await startDashboard(cluster.scheduler, { port: 0 });
-    results["attached"]!.push(await throughput(client, n));
-    const readers = Array.from({ length: nsse }, () => sseClient(d.url));
-    await new Promise((res) => setTimeout(res, 300));
-    results["sse"]!.push(await throughput(client, n));
-    pushes += readers.reduce((a, c) => a + c.messages(), 0);
-    for (const c of readers) c.close();
-    if (chromium) {
+  // Each measurement starts from an idle scheduler (released keys forgotten).
+  const quiesce = async (): Promise<void> => {
+    while (cluster.scheduler.state.tasks.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));
+  };
+  const variants: Record<string, () => Promise<number>> = {
+    none: () => throughput(client, n, "none"),
+    attached: async () => {
+      const d = await startDashboard(cluster.scheduler, { port: 0 });
+      try {
+        return await throughput(client, n, "attached");
+      } finally {
+        await d.close();
+      }
+    },
+    sse: async () => {
+      const d = await startDashboard(cluster.scheduler, { port: 0 });
+      const readers = Array.from({ length: nsse }, () => sseClient(d.url));
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        return await throughput(client, n, "sse");
+      } finally {
+        pushes += readers.reduce((a, c) => a + c.messages(), 0);
+        for (const c of readers) c.close();
+        await d.close();
+      }
+    },
+  };
+  if (chromium) {
+    const browser = chromium;
+    variants["browser"] = async () => {
+      const d = await startDashboard(cluster.scheduler, { port: 0 });
       const profile = mkdtempSync(join(tmpdir(), "shoal-bench-chromium-"));
-      const ctx = await chromium.launchPersistentContext(profile, {
+      process.stderr.write("  (launching chromium)\n");
+      const ctx = await browser.launchPersistentContext(profile, {
         executablePath: "/usr/bin/chromium",
         headless: true,
+        timeout: 60_000,
         args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
       });
-      const page = await ctx.newPage();
-      await page.goto(`${d.url}status`);
-      await page.waitForFunction(() => document.querySelectorAll("#workers tr[data-worker]").length === 2);
-      results["browser"]!.push(await throughput(client, n));
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`${d.url}status`);
+        await page.waitForFunction(() => document.querySelectorAll("#workers tr[data-worker]").length === 2);
+        return await throughput(client, n, "browser");
+      } finally {
+        await ctx.close();
+        rmSync(profile, { recursive: true, force: true });
+        await d.close();
+      }
+    };
+  }
+  const names = Object.keys(variants);
+  for (let r = 0; r < rounds; r++) {
+    // rotate the order each round so that no variant always runs first
+    for (let i = 0; i < names.length; i++) {
+      const k = names[(i + r) % names.length]!;
+      await quiesce();
+      results[k]!.push(await variants[k]!());
     }
-    await d.close();
   }
   await client.close();
   await cluster.close();

@@ -12,6 +12,18 @@ import { LocalCluster } from "../../src/client/local-cluster.ts";
 import { installDashboard } from "../../src/dashboard/index.ts";
 import { explode, nap } from "./fixtures.ts";
 
+// Page-side code runs in chromium; the project compiles without the DOM lib, so
+// declare the little of it used here (module-scoped, not global).
+interface HTMLElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+}
+declare const document: {
+  querySelectorAll(selector: string): { length: number };
+  querySelector(selector: string): HTMLElement | null;
+  getElementById(id: string): HTMLElement | null;
+};
+
 const CHROMIUM = "/usr/bin/chromium";
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install it with 'apt-get install -y chromium' to run the browser test`;
 
