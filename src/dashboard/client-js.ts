@@ -86,7 +86,7 @@ export const CLIENT_JS = String.raw`
     function box(label, v) { return "<div><b>" + v + "</b>" + label + "</div>"; }
     el.innerHTML = box("workers", s.scheduler.workers) + box("threads", threads) + box("processing", c.processing || 0) +
       box("queued", (c.queued || 0) + (c.waiting || 0) + (c["no-worker"] || 0)) + box("in memory", c.memory || 0) + box("erred", c.erred || 0) +
-      box("scheduler", '<code style="font-size:12px">' + esc(s.scheduler.address) + "</code>");
+      box("scheduler", '<code class="small">' + esc(s.scheduler.address) + "</code>");
   }
 
   function renderErrors(errors) {

@@ -104,7 +104,7 @@ h1 { font-size:18px; margin:.2em 0 .8em; } h2 { font-size:14px; margin:0 0 .4em;
 .row { display:flex; gap:1em; flex-wrap:wrap; } .row > .panel { flex:1 1 360px; } .grow { flex:1 1 100%; }
 .summary { display:flex; gap:1.5em; flex-wrap:wrap; margin-bottom:1em; }
 .summary div { background:var(--panel); border:1px solid var(--line); border-radius:6px; padding:.4em .8em; }
-.summary b { font-size:18px; display:block; }
+.summary b { font-size:18px; display:block; } .summary code.small { font-size:12px; }
 canvas { width:100%; display:block; background:#fbfbfc; border:1px solid var(--line); }
 table.grid { border-collapse:collapse; width:100%; } table.grid th, table.grid td { text-align:left; padding:.25em .6em; border-bottom:1px solid var(--line); white-space:nowrap; }
 table.grid td.num { text-align:right; font-variant-numeric:tabular-nums; }
