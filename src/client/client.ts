@@ -385,7 +385,10 @@ export class Client implements FutureOwner {
     this.releaseQueue.push(state.key);
     if (this.releaseQueue.length === 1) {
       setImmediate(() => {
-        const keys = this.releaseQueue;
+        // a key released and then wanted again before this flush (deterministic keys of a
+        // recomputed graph) stays wanted: sending its release after the new update-graph would
+        // make the scheduler forget a key the client waits for
+        const keys = this.releaseQueue.filter((k) => !this.keys.has(k));
         this.releaseQueue = [];
         if (!this.closed && keys.length > 0) this.comm.send({ op: Op.releaseKeys, keys });
       });
