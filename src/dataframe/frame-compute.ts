@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Client } from "../client/client.ts";
+import { Client } from "../client/client.ts";
 import { delayed, type Delayed } from "../graph/delayed.ts";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
@@ -23,7 +23,8 @@ let current: Client | null = null;
 
 /**
  * Set the client that DataFrame actions use when none is passed (`null` to
- * clear). `Client.connect()` does not set it: call this once after connecting.
+ * clear). Without one, actions use the most recently connected client that
+ * is still open (`Client.current()`).
  *
  * @example
  * ```ts
@@ -36,11 +37,11 @@ export function setDefaultClient(client: Client | null): void {
   current = client;
 }
 
-/** The client given, else the default client; throws a clear error when there is none. */
+/** The client given, else the default client, else the most recently connected one; throws a clear error when there is none. */
 export function resolveClient(client?: Client | null): Client {
-  const c = client ?? current;
+  const c = client ?? current ?? Client.current();
   if (!c) {
-    throw new DataFrameArgumentError("no client: pass one to the action (e.g. df.collect(client)) or call setDefaultClient(await Client.connect()) first");
+    throw new DataFrameArgumentError("no client: pass one to the action (e.g. df.collect(client)), or connect one first (await Client.connect())");
   }
   return c;
 }
