@@ -1,0 +1,50 @@
+// The main job (examples/stackoverflow.ts) on a real local cluster vs pandas:
+// 200k questions split over 3 files with dangling tag rows; tasks 7/8 run
+// after half of the workers were SIGKILLed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateStacklite } from "../../src/datasets/stacklite.ts";
+import { compareAnswers } from "../../bench/stacklite/compare_answers.ts";
+import { runJob } from "../../examples/stackoverflow.ts";
+
+const PY = "/usr/bin/python3";
+const hasPandas = spawnSync(PY, ["-c", "import pandas"], { stdio: "ignore" }).status === 0;
+const root = new URL("../..", import.meta.url).pathname;
+
+test("main job: eight StackLite tasks on a 2-worker cluster equal pandas (200k questions, 3 files, dangling rows, a worker killed)",
+  { skip: hasPandas ? false : `${PY} lacks pandas (apt-get install -y python3-pandas) — comparison skipped`, timeout: 180_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "shoal-dsl-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await generateStacklite({ out: dir, questions: 200_000, dangling: 3, files: 3, seed: 7 });
+    execFileSync(PY, [join(root, "bench/stacklite/pandas_tasks.py"), "--data", dir, "--out", join(dir, "pandas.json")], { stdio: "ignore" });
+    const ref = JSON.parse(readFileSync(join(dir, "pandas.json"), "utf8")).answers;
+    const lines: string[] = [];
+    // 1 MB blocks: several partitions per file, so every combine and shuffle path runs
+    const ours = await runJob({
+      data: dir, questions: 0, workers: 2, threads: 1, blocksize: 1 << 20, persist: true, json: null, address: null, killWait: 60,
+    }, (s) => lines.push(s));
+    assert.deepEqual(compareAnswers(ref, ours.answers), []);
+    assert.equal((ours.answers.task4 as { dangling: number }).dangling, 1);
+    assert.deepEqual(ours.answers.task7, ours.answers.task5);
+    assert.deepEqual(ours.answers.task8, ours.answers.task6);
+    assert.ok(lines.some((l) => /killing worker .* SIGKILL/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /^kill .*1 workers left/.test(l)), lines.join("\n"));
+    for (const k of ["task1", "task2", "task3", "task4", "task5", "task6", "task7", "task8"]) assert.equal(typeof ours.timings_s[k], "number");
+  });
+
+test("main job without persist (every task reads the CSV blocks) equals pandas",
+  { skip: hasPandas ? false : `${PY} lacks pandas — comparison skipped`, timeout: 180_000 }, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "shoal-dsl-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await generateStacklite({ out: dir, questions: 30_000, dangling: 2, files: 2, seed: 5 });
+    execFileSync(PY, [join(root, "bench/stacklite/pandas_tasks.py"), "--data", dir, "--out", join(dir, "pandas.json")], { stdio: "ignore" });
+    const ref = JSON.parse(readFileSync(join(dir, "pandas.json"), "utf8")).answers;
+    const ours = await runJob({
+      data: dir, questions: 0, workers: 2, threads: 1, blocksize: 200_000, persist: false, json: null, address: null, killWait: 60,
+    }, () => {});
+    assert.deepEqual(compareAnswers(ref, ours.answers), []);
+  });
