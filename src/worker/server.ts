@@ -114,6 +114,12 @@ export class WorkerServer {
   }
 
   private async register(comm: Comm): Promise<void> {
+    // The scheduler may send work in the same packet as its reply: listen first.
+    const gen = ++this.generation;
+    comm.onMessage((m) => {
+      if (gen === this.generation) this.onSchedulerMessage(m);
+    });
+    this.scheduler = comm;
     const reply = await comm.request({
       op: Op.registerWorker,
       name: this.name,
@@ -127,15 +133,13 @@ export class WorkerServer {
       ...(this.opts.token ? { token: this.opts.token } : {}),
     });
     if (reply["status"] !== "ok") {
+      this.scheduler = null;
       comm.close();
       throw new Error(`scheduler ${this.opts.scheduler} refused this worker: ${String(reply["message"] ?? "no reason given")}`);
     }
     this.heartbeatInterval = (reply["heartbeatInterval"] as number | undefined) ?? 0.5;
     this.schedulerTtl = (reply["workerTtl"] as number | undefined) ?? 30;
-    this.scheduler = comm;
     this.lastHeartbeatReply = Date.now();
-    const gen = ++this.generation;
-    comm.onMessage((m) => this.onSchedulerMessage(m));
     comm.onClose(() => {
       if (gen === this.generation) void this.onSchedulerLost();
     });
