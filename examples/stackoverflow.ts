@@ -178,8 +178,9 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     show("task3", JSON.stringify(a.task3));
 
     const dangling = await tags.select("Id").merge(q.select("Id"), { on: "Id", how: "anti" }).len().compute(client);
-    a.task4 = { dangling: dangling > 0 ? 1 : 0 };
-    show("task4", `${a.task4.dangling} (${dangling} question_tags rows reference no question)`);
+    const task4 = { dangling: dangling > 0 ? 1 : 0 };
+    a.task4 = task4;
+    show("task4", `${task4.dangling} (${dangling} question_tags rows reference no question)`);
 
     a.task5 = await task5(q, client);
     show("task5", JSON.stringify(a.task5));

@@ -201,7 +201,7 @@ export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
       const e = compileExpr(n.e, df);
       return (isFloatCol(n.e, df) ? e.fillNan(null) : e).fillNull(compileExpr(n.v, df));
     }
-    case "isIn": return compileExpr(n.e, df).isIn(pl.Series(n.values as unknown[]));
+    case "isIn": return compileExpr(n.e, df).isIn(pl.Series(n.values as unknown[]).implode()).fillNull(false);
     case "when": return pl.when(compileExpr(n.cond, df)).then(compileExpr(n.then, df)).otherwise(compileExpr(n.otherwise, df));
     case "bin": return compileBinary(n.op, compileExpr(n.l, df), compileExpr(n.r, df));
     case "un": return compileUnary(n.op, compileExpr(n.e, df), isFloatCol(n.e, df));
@@ -258,7 +258,21 @@ function compileStr(op: StrOp, e: pl.Expr, args: LitValue[]): pl.Expr {
 }
 
 function compileDt(op: DtOp, e: pl.Expr, format: string | null): pl.Expr {
-  const d = format === null ? e.str.strptime(pl.Datetime("ms"), undefined as never) : e.str.strptime(pl.Datetime("ms"), format);
+  if (format === null) {
+    // ISO 8601 text (YYYY-MM-DD[THH:MM:SS...]): fixed positions, no format inference
+    const part = (start: number, len: number): pl.Expr => e.str.slice(start, len).cast(pl.Int64);
+    switch (op) {
+      case "year": return part(0, 4);
+      case "month": return part(5, 2);
+      case "day": return part(8, 2);
+      case "hour": return part(11, 2);
+      case "minute": return part(14, 2);
+      case "second": return part(17, 2);
+      case "date": return e.str.slice(0, 10);
+      case "weekday": return e.str.slice(0, 10).str.strptime(pl.Date, "%Y-%m-%d").date.weekday().cast(pl.Int64);
+    }
+  }
+  const d = e.str.strptime(pl.Datetime("ms"), format);
   switch (op) {
     case "year": return d.date.year().cast(pl.Int64);
     case "month": return d.date.month().cast(pl.Int64);

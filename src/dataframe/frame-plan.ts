@@ -174,9 +174,11 @@ async function readCsvSource(s: Extract<Source, { kind: "csv" }>): Promise<Frame
     return widenToPlanned(df, s.schema);
   } catch (err) {
     if (err instanceof CsvParseError && err.line === undefined && s.start > 0) {
-      // resolve the file line only now that something is wrong: count newlines before the block
+      // resolve the file line only now that something is wrong: the block's rows start after the
+      // first newline at or past `start` (readBlock skips the partial line), so its first row is
+      // line (newlines before start) + 2
       const prefix = await readRange(s.url, 0, s.start);
-      throw err.withLine(countNewlines(prefix) + 1);
+      throw err.withLine(countNewlines(prefix) + 2);
     }
     throw err;
   }

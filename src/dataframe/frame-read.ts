@@ -21,7 +21,7 @@ import { DataFrameArgumentError } from "./errors.ts";
 import { DataFrame } from "./frame.ts";
 import { normalizeTypes, parseJsonLines, type PartitionPlan } from "./frame-plan.ts";
 import { toIpc } from "./ipc.ts";
-import { reconcileSchemas, schemaOf, type Schema } from "./schema.ts";
+import { fromPolarsType, reconcileSchemas, schemaOf, type Schema } from "./schema.ts";
 
 /** Default block size of the readers: 64 MiB (as Dask). */
 export const DEFAULT_BLOCKSIZE = 64 * 1024 * 1024;
@@ -169,5 +169,13 @@ export function fromFrame(df: Frame, opts: { npartitions?: number } = {}): DataF
 
 /** A distributed frame from row objects (see {@link fromFrame}). */
 export function fromRecords(rows: Record<string, unknown>[], opts: { npartitions?: number } = {}): DataFrame {
-  return fromFrame(normalizeTypes(pl.readRecords(rows)), opts);
+  let df = normalizeTypes(pl.readRecords(rows));
+  // JavaScript numbers arrive as float64: columns of whole numbers become int64
+  const ints = df.getColumns().filter((s) => {
+    if (fromPolarsType(s.dtype) !== "float64") return false;
+    const v = s.dropNulls().toArray() as number[];
+    return v.length > 0 && v.every((x) => Number.isSafeInteger(x));
+  }).map((s) => s.name);
+  if (ints.length > 0) df = df.withColumns(...ints.map((c) => pl.col(c).cast(pl.Int64)));
+  return fromFrame(df, opts);
 }
