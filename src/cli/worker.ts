@@ -4,6 +4,7 @@
  * SIGINT/SIGTERM stop them all.
  */
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -24,7 +25,9 @@ const USAGE = `usage: shoal worker SCHEDULER_ADDRESS [options]     (e.g. tcp://1
   --worker-port PORT     data port of the first worker (default: any free port)
   --token TOKEN          cluster token (or SHOAL_TOKEN)
   --death-timeout SECS   give up when the scheduler stays unreachable this long (default 60)
-  --no-nanny             do not restart workers that die`;
+  --no-nanny             do not restart workers that die
+  --tls-cert FILE --tls-key FILE [--tls-ca FILE]
+                         certificate and key for tls:// (to the scheduler, peers and clients)`;
 
 const PROCESS_URL = new URL(import.meta.url.endsWith(".ts") ? "../worker/process.ts" : "../worker/process.js", import.meta.url);
 
@@ -43,6 +46,9 @@ export async function run(argv: string[]): Promise<number> {
         token: { type: "string" },
         "death-timeout": { type: "string" },
         "no-nanny": { type: "boolean" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "tls-ca": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -67,7 +73,18 @@ export async function run(argv: string[]): Promise<number> {
     const token = values.token ?? process.env["SHOAL_TOKEN"];
     const basePort = values["worker-port"] === undefined ? 0 : parseCount(values["worker-port"], "--worker-port", 0);
 
-    await waitForScheduler(scheduler, deathTimeout);
+    let tls: { cert: string; key: string; ca?: string } | undefined;
+    if (values["tls-cert"] || values["tls-key"]) {
+      if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs both --tls-cert and --tls-key");
+      tls = {
+        cert: readFileSync(values["tls-cert"], "utf8"),
+        key: readFileSync(values["tls-key"], "utf8"),
+        ...(values["tls-ca"] ? { ca: readFileSync(values["tls-ca"], "utf8") } : {}),
+      };
+    }
+    if (parseAddress(scheduler).scheme === "tls" && !tls) throw new UsageError("a tls:// scheduler needs --tls-cert and --tls-key (and usually --tls-ca)");
+
+    await waitForScheduler(scheduler, deathTimeout, tls);
 
     const children = new Map<number, ChildProcess>();
     let stopping = false;
@@ -84,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(values["local-directory"] ? { localDirectory: `${values["local-directory"]}/worker-${i}` } : {}),
         ...(token ? { token } : {}),
         threadEnv: { POLARS_MAX_THREADS: String(nthreads) },
+        ...(tls ? { tls } : {}),
       };
       const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(opts)], {
         execArgv: PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : [],
@@ -136,12 +154,12 @@ export async function run(argv: string[]): Promise<number> {
   });
 }
 
-async function waitForScheduler(address: string, timeoutSeconds: number): Promise<void> {
+async function waitForScheduler(address: string, timeoutSeconds: number, tls?: { cert: string; key: string; ca?: string }): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastLog = 0;
   for (;;) {
     try {
-      const c = await connect(address, { timeoutMs: Math.min(5000, timeoutSeconds * 1000) });
+      const c = await connect(address, { timeoutMs: Math.min(5000, timeoutSeconds * 1000), ...(tls ? { tls } : {}) });
       c.close();
       return;
     } catch (err) {

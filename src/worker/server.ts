@@ -6,7 +6,7 @@
 import os from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Comm, connect, listen, type Listener, type Message } from "../comm/index.ts";
+import { Comm, connect, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
 import { formatAddress, parseAddress } from "../comm/address.ts";
 import { INLINE_RESULT_BYTES, Op, type ComputeTaskMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
@@ -40,6 +40,8 @@ export interface WorkerOptions {
   threadEnv?: Record<string, string>;
   /** Memory thresholds as fractions of memoryLimit (Dask's defaults). */
   memory?: Partial<MemoryThresholds>;
+  /** Certificate, key and CA for tls:// (scheduler connection, peers, the data server). */
+  tls?: TlsOptions;
   /** Called when process memory passes the terminate fraction (the worker process exits; its nanny restarts it). */
   onTerminate?: (reason: string) => void;
 }
@@ -105,10 +107,14 @@ export class WorkerServer {
       this.memoryTimer.unref();
     }
     this.executor = new Executor(this.nthreads, this.code.dir, this.opts.threadEnv ?? {});
-    const comm = await connect(this.opts.scheduler);
+    const comm = await connect(this.opts.scheduler, this.connectOptions());
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
     const scheme = parseAddress(this.opts.scheduler).scheme;
-    this.listener = await listen(scheme === "inproc" ? "inproc://auto" : formatAddress(scheme, host, this.opts.port ?? 0), (c) => this.serveData(c));
+    this.listener = await listen(
+      scheme === "inproc" ? "inproc://auto" : formatAddress(scheme, host, this.opts.port ?? 0),
+      (c) => this.serveData(c),
+      this.opts.tls ? { tls: this.opts.tls } : {},
+    );
     this.address = this.listener.address;
     await this.register(comm);
   }
@@ -146,6 +152,10 @@ export class WorkerServer {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), this.heartbeatInterval * 1000);
     this.heartbeatTimer.unref();
+  }
+
+  private connectOptions(): { tls?: TlsOptions } {
+    return this.opts.tls ? { tls: this.opts.tls } : {};
   }
 
   private heartbeat(): void {
@@ -200,7 +210,7 @@ export class WorkerServer {
     const deadline = Date.now() + (this.opts.deathTimeout ?? 60) * 1000;
     while (!this.closing && Date.now() < deadline) {
       try {
-        const comm = await connect(this.opts.scheduler, { timeoutMs: 2000 });
+        const comm = await connect(this.opts.scheduler, { ...this.connectOptions(), timeoutMs: 2000 });
         await this.register(comm);
         log("worker", `${this.name}: reconnected to ${this.opts.scheduler}`);
         return;
@@ -364,7 +374,7 @@ export class WorkerServer {
   private peer(address: string): Promise<Comm> {
     let p = this.peers.get(address);
     if (!p) {
-      p = connect(address, { timeoutMs: 5000 }).then((c) => {
+      p = connect(address, { ...this.connectOptions(), timeoutMs: 5000 }).then((c) => {
         c.onClose(() => this.peers.delete(address));
         return c;
       });
