@@ -120,25 +120,37 @@ async function call(fn: ((...a: never[]) => Emitted) | undefined, inst: MRJob, a
 
 const JSON_KEY = (k: unknown): string => (k === undefined ? "null" : JSON.stringify(k));
 
-/** Groups values by key (by JSON identity) for the map-side combiner. */
+/** Values of one key kept before the combiner runs over them (keeps arrays small and young). */
+export const COMBINE_KEY_VALUES = 32;
+
+/**
+ * Groups values by key (by JSON identity) for the map-side combiner. When a
+ * key collects {@link COMBINE_KEY_VALUES} values, `full` is called with its
+ * list so that the combiner can shrink it right away (Hadoop's combiner
+ * contract: it may run any number of times on any subset of a key's values).
+ */
 class GroupBuffer {
   prim = new Map<unknown, unknown[]>();
   obj = new Map<string, [unknown, unknown[]]>();
   values = 0;
+  full: ((k: unknown, list: unknown[]) => void) | null = null;
 
   add(k: unknown, v: unknown): void {
     this.values++;
+    let list: unknown[] | undefined;
+    let key = k;
     if (k !== null && typeof k === "object") {
       const j = JSON.stringify(k);
       const e = this.obj.get(j);
-      if (e) e[1].push(v);
+      if (e) (list = e[1]).push(v);
       else this.obj.set(j, [k, [v]]);
-      return;
+    } else {
+      if (k === undefined) key = null;
+      list = this.prim.get(key);
+      if (list) list.push(v);
+      else this.prim.set(key, [v]);
     }
-    const key = k === undefined ? null : k;
-    const list = this.prim.get(key);
-    if (list) list.push(v);
-    else this.prim.set(key, [v]);
+    if (list && list.length >= COMBINE_KEY_VALUES && this.full) this.full(key, list);
   }
 
   *groups(): IterableIterator<[unknown, unknown[]]> {
@@ -183,6 +195,7 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
       const combine = async (): Promise<void> => {
         const old = buf;
         buf = new GroupBuffer();
+        buf.full = old.full;
         for (const [k, vs] of old.groups()) {
           await call(st.combiner, inst, [k, vs], (kv) => {
             checkPair(kv);
@@ -191,12 +204,42 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
         }
       };
       let pending = false;
+      let eager = true;
+      const waits: Promise<void>[] = [];
+      buf.full = (k, list) => {
+        if (!eager) return;
+        const vs = list.splice(0, list.length);
+        buf.values -= vs.length;
+        let r: Emitted;
+        try {
+          r = st.combiner!.call(inst, k, vs);
+        } catch (err) {
+          throw userError(err, "combiner", step, where);
+        }
+        const out = r as { [Symbol.iterator]?: unknown } | undefined;
+        if (out && typeof out[Symbol.iterator] === "function") {
+          for (const kv of r as Iterable<readonly [unknown, unknown]>) {
+            checkPair(kv);
+            if (kv[0] === k) {
+              list.push(kv[1]);
+              buf.values++;
+            } else buf.add(kv[0], kv[1]);
+          }
+          return;
+        }
+        // An async combiner: finish this call later, and stop combining eagerly.
+        eager = false;
+        const p = drain(r, (kv) => (checkPair(kv), buf.add(kv[0], kv[1])));
+        if (p) waits.push(p.catch((err: unknown) => Promise.reject(userError(err, "combiner", step, where))));
+      };
       emit = (kv) => {
         checkPair(kv);
         buf.add(kv[0], kv[1]);
         if (buf.values >= COMBINE_BUFFER_VALUES) pending = true;
       };
       finish = async () => {
+        if (waits.length > 0) await Promise.all(waits.splice(0));
+        buf.full = null;
         await call(st.combinerInit, inst, [], (kv) => (checkPair(kv), buf.add(kv[0], kv[1])), "combiner", step, where);
         await combine();
         await call(st.combinerFinal, inst, [], (kv) => (checkPair(kv), buf.add(kv[0], kv[1])), "combiner", step, where);
@@ -204,6 +247,7 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
         return { shards: shards.map((s) => Buffer.from(s.length > 0 ? s.join("\n") + "\n" : "")), counters: inst.counters, records, status: inst.status };
       };
       await runMapper(inst, st, lines, inProto, emit, step, where, records, async () => {
+        if (waits.length > 0) await Promise.all(waits.splice(0));
         if (pending) {
           pending = false;
           await combine();

@@ -1,0 +1,36 @@
+// The benchmark's jobs. `MRWordFreqCount` is mrjob's examples/mr_word_freq_count.py
+// in TypeScript (words = [\w']+, lower-cased, combiner and reducer sum);
+// `WhitespaceWordCount` counts whitespace-separated words like `tr -s '[:space:]' '\n' | sort | uniq -c`.
+import { MRJob } from "../../src/mapreduce/job.ts";
+
+const WORD_RE = /[\w']+/g;
+
+function sum(xs: Iterable<number>): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+}
+
+export class MRWordFreqCount extends MRJob {
+  *mapper(_: null, line: string): Generator<[string, number]> {
+    for (const w of line.match(WORD_RE) ?? []) yield [w.toLowerCase(), 1];
+  }
+  *combiner(word: string, counts: Iterable<number>): Generator<[string, number]> {
+    yield [word, sum(counts)];
+  }
+  *reducer(word: string, counts: Iterable<number>): Generator<[string, number]> {
+    yield [word, sum(counts)];
+  }
+}
+
+export class WhitespaceWordCount extends MRJob {
+  *mapper(_: null, line: string): Generator<[string, number]> {
+    for (const w of line.split(/[ \t\n\v\f\r]+/)) if (w !== "") yield [w, 1];
+  }
+  *combiner(word: string, counts: Iterable<number>): Generator<[string, number]> {
+    yield [word, sum(counts)];
+  }
+  *reducer(word: string, counts: Iterable<number>): Generator<[string, number]> {
+    yield [word, sum(counts)];
+  }
+}
