@@ -67,7 +67,7 @@ export async function generate(dir: string, bytes: number, files: number): Promi
       }
       const chunk = lines.join("\n") + "\n";
       written += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await new Promise((r) => out.once("drain", r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
     }
     await new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r())));
   }

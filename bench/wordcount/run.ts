@@ -118,7 +118,8 @@ async function main(): Promise<void> {
   for (const r of rows) if (r.name.startsWith("shoal")) shoalRate.set(r.bytes, r.s);
   for (const r of rows) {
     const ref = shoalRate.get(r.bytes) ?? tShoalWs;
-    console.log(`| ${r.name} | ${mb(r.bytes)} MB | ${r.s.toFixed(2)} | ${(r.bytes / 1e6 / r.s).toFixed(1)} | ${r.name.startsWith("shoal") ? "1.00x" : `${(r.s / ref).toFixed(2)}x slower`} | ${r.ok} |`);
+    const vs = r.name.startsWith("shoal") ? "1.00x" : r.s >= ref ? `${(r.s / ref).toFixed(2)}x slower` : `${(ref / r.s).toFixed(2)}x faster`;
+    console.log(`| ${r.name.replace(/\|/g, "\\|")} | ${mb(r.bytes)} MB | ${r.s.toFixed(2)} | ${(r.bytes / 1e6 / r.s).toFixed(1)} | ${vs} | ${r.ok} |`);
   }
   void execFileSync;
 }

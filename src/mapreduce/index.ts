@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { MRJob, MRStep, mergeCounters, type JobClass, type JobInit, type StepDefinition, type OptionSpec, type Counters, type Emitted, type MapperFn, type ReducerFn, type HookFn } from "./job.ts";
+export { MRJob, MRStep, mergeCounters, type JobMethods, type JobClass, type JobInit, type StepDefinition, type OptionSpec, type Counters, type Emitted, type MapperFn, type ReducerFn, type HookFn } from "./job.ts";
 export { JSONProtocol, JSONValueProtocol, RawProtocol, RawValueProtocol, PROTOCOLS, type Protocol } from "./protocols.ts";
 export { runJob, runStreaming, formatSummary, jobClassRef, type RunJobOptions, type RunStreamingOptions, type JobResult, type RunnerName } from "./runner.ts";
 export { JobDefinitionError, MapReduceTaskError } from "./errors.ts";

@@ -116,6 +116,22 @@ export interface JobInit {
   options?: Record<string, unknown>;
 }
 
+/**
+ * The optional step methods a job class may define (not declared on
+ * {@link MRJob} itself, so subclasses define them without `override`).
+ */
+export interface JobMethods {
+  mapper?(key: any, value: any): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
+  mapperInit?(): Emitted;
+  mapperFinal?(): Emitted;
+  combiner?(key: any, values: Iterable<any>): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
+  combinerInit?(): Emitted;
+  combinerFinal?(): Emitted;
+  reducer?(key: any, values: Iterable<any>): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
+  reducerInit?(): Emitted;
+  reducerFinal?(): Emitted;
+}
+
 /** Base class of MapReduce jobs; see the module overview. */
 export abstract class MRJob {
   /** Reads input lines; default {@link RawValueProtocol} (key null, value the line). */
@@ -134,16 +150,6 @@ export abstract class MRJob {
   /** @internal the last status message. */
   status = "";
 
-  mapper?(key: any, value: any): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
-  mapperInit?(): Emitted;
-  mapperFinal?(): Emitted;
-  combiner?(key: any, values: Iterable<any>): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
-  combinerInit?(): Emitted;
-  combinerFinal?(): Emitted;
-  reducer?(key: any, values: Iterable<any>): Emitted; // eslint-disable-line @typescript-eslint/no-explicit-any
-  reducerInit?(): Emitted;
-  reducerFinal?(): Emitted;
-
   constructor(init: JobInit = {}) {
     const specs = (this.constructor as typeof MRJob).OPTIONS ?? {};
     const opts: Record<string, unknown> = {};
@@ -156,17 +162,18 @@ export abstract class MRJob {
    * `combiner`, `reducer` and their hooks.
    */
   steps(): MRStep[] {
+    const self = this as MRJob & JobMethods;
     return [
       new MRStep({
-        ...(this.mapper ? { mapper: this.mapper } : {}),
-        ...(this.mapperInit ? { mapperInit: this.mapperInit } : {}),
-        ...(this.mapperFinal ? { mapperFinal: this.mapperFinal } : {}),
-        ...(this.combiner ? { combiner: this.combiner } : {}),
-        ...(this.combinerInit ? { combinerInit: this.combinerInit } : {}),
-        ...(this.combinerFinal ? { combinerFinal: this.combinerFinal } : {}),
-        ...(this.reducer ? { reducer: this.reducer } : {}),
-        ...(this.reducerInit ? { reducerInit: this.reducerInit } : {}),
-        ...(this.reducerFinal ? { reducerFinal: this.reducerFinal } : {}),
+        ...(self.mapper ? { mapper: self.mapper } : {}),
+        ...(self.mapperInit ? { mapperInit: self.mapperInit } : {}),
+        ...(self.mapperFinal ? { mapperFinal: self.mapperFinal } : {}),
+        ...(self.combiner ? { combiner: self.combiner } : {}),
+        ...(self.combinerInit ? { combinerInit: self.combinerInit } : {}),
+        ...(self.combinerFinal ? { combinerFinal: self.combinerFinal } : {}),
+        ...(self.reducer ? { reducer: self.reducer } : {}),
+        ...(self.reducerInit ? { reducerInit: self.reducerInit } : {}),
+        ...(self.reducerFinal ? { reducerFinal: self.reducerFinal } : {}),
       }),
     ];
   }
