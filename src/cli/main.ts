@@ -12,6 +12,7 @@ interface Subcommand {
 const SUBCOMMANDS: Record<string, Subcommand> = {
   scheduler: { summary: "start a scheduler", load: () => import("./scheduler.ts") },
   worker: { summary: "start worker processes connected to a scheduler", load: () => import("./worker.ts") },
+  mr: { summary: "run MapReduce jobs (mrjob-style job modules or Hadoop Streaming commands)", load: () => import("./mr.ts") },
   ssh: { summary: "start a scheduler and workers on several hosts over SSH", load: () => import("./ssh.ts") },
   s3: { summary: "S3-compatible object storage server (shoal s3 serve)", load: () => import("./s3.ts") },
   datasets: { summary: "generate data sets (shoal datasets stacklite --out DIR)", load: () => import("./datasets.ts") },

@@ -59,9 +59,6 @@ const registry = new FinalizationRegistry<{ client: WeakRef<Client>; state: KeyS
 /** The most recently connected client that is still open (see {@link Client.current}). */
 let currentClient: Client | null = null;
 
-/** The most recently connected client that is still open (see {@link Client.current}). */
-let currentClient: Client | null = null;
-
 export class Client implements FutureOwner {
   readonly id = `client-${randomUUID()}`;
   private readonly keys = new Map<string, KeyState>();
@@ -116,11 +113,6 @@ export class Client implements FutureOwner {
       await cluster?.close();
       throw err;
     }
-  }
-
-  /** The most recently connected client that is still open, or null (collections use it as their default). */
-  static current(): Client | null {
-    return currentClient;
   }
 
   /** The most recently connected client that is still open, or null (collections use it as their default). */
