@@ -130,6 +130,16 @@ export class LocalCluster {
     child.on("message", (m: { type?: string; address?: string }) => {
       if (m.type === "ready" && m.address) w.address = m.address;
     });
+    // A worker that restarts itself (memory past the terminate fraction, exit
+    // code 70) is replaced, as a nanny would. A worker killed from outside
+    // (a signal, a crash) stays dead: that is what the user asked for.
+    child.on("exit", (code) => {
+      if (code === 70 && !this.closed) {
+        const i = this.workers.indexOf(w);
+        if (i >= 0) this.workers.splice(i, 1);
+        this.spawnWorker(name);
+      }
+    });
     child.unref();
     (child.channel as unknown as { unref?: () => void } | undefined)?.unref?.();
     this.workers.push(w);
