@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(tls ? { tls } : {}),
       };
       const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(opts)], {
-        execArgv: PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : [],
+        execArgv: [...(PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"],
         env: { ...process.env, POLARS_MAX_THREADS: String(nthreads) },
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });

@@ -118,7 +118,7 @@ export class LocalCluster {
       deathTimeout: 10,
       threadEnv: { POLARS_MAX_THREADS: String(o.nthreads) },
     };
-    const execArgv = PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : [];
+    const execArgv = [...(PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"];
     const extra = process.env["SHOAL_WORKER_EXEC_ARGV"];
     if (extra) execArgv.push(...extra.split(" ").filter(Boolean));
     const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {

@@ -192,7 +192,15 @@ export class SchedulerState {
     const status = metrics["paused"] ? "paused" : "running";
     if (status !== ws.status && ws.status !== "closing") {
       ws.status = status;
-      if (status === "running") this.fillSlots(ws);
+      if (status === "running") {
+        // tasks that found every worker paused can run now
+        if (this.unrunnable.size > 0) {
+          const recs: Recs = new Map();
+          for (const ts of this.unrunnable) recs.set(ts, TaskStatus.processing);
+          this.transitions(recs);
+        }
+        this.fillSlots(ws);
+      }
     }
   }
 

@@ -243,3 +243,14 @@ test("a shared subgraph submitted twice runs once", () => {
   finish(s, "w1", "a-1");
   assert.deepEqual(computes(s.drain()).sort(), ["b-1", "c-1"]);
 });
+
+test("tasks that found every worker paused run when one resumes", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.heartbeat("w1", { paused: 1 });
+  s.updateGraph("c", [task("a-1")], ["a-1"]);
+  assert.equal(s.tasks.get("a-1")!.state, "no-worker");
+  assert.deepEqual(computes(s.drain()), []);
+  s.heartbeat("w1", { paused: 0 });
+  assert.deepEqual(computes(s.drain()), ["a-1"]);
+});
