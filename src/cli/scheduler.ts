@@ -91,8 +91,11 @@ export async function run(argv: string[]): Promise<number> {
       log("scheduler", `dashboard at ${dashboard.url}status`);
     }
     if (values["scheduler-file"]) {
-      const { writeFileSync } = await import("node:fs");
-      writeFileSync(values["scheduler-file"], JSON.stringify({ address: server.address, id: server.id }) + "\n");
+      // temp file + rename: a reader never sees a half-written file
+      const { writeFileSync, renameSync } = await import("node:fs");
+      const tmp = `${values["scheduler-file"]}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ address: server.address, id: server.id }) + "\n");
+      renameSync(tmp, values["scheduler-file"]);
     }
     await new Promise<void>((resolve) => {
       const stop = (sig: string): void => {

@@ -227,6 +227,7 @@ export class WorkerServer {
 
   private resetState(): void {
     this.store.clear();
+    this.executor?.forgetAll();
     this.sm = new WorkerStateMachine({ nthreads: this.nthreads, validate: this.opts.validate ?? false });
   }
 
@@ -295,6 +296,7 @@ export class WorkerServer {
         return;
       case "delete":
         this.store.delete(ins.key);
+        this.executor?.forget([ins.key]);
         return;
       case "execute": {
         const deps: [string, Payload][] = [];

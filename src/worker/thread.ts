@@ -2,6 +2,12 @@
  * Executor thread entry: runs user task functions off the worker's event
  * loop. Receives a task (spec and dependency payloads), resolves the
  * function, calls it, and posts back the serialized result or the error.
+ *
+ * The thread keeps a cache of deserialized values (inputs it decoded and
+ * results it produced). The executor mirrors the cache's contents and sends
+ * `null` instead of a payload for a dependency the thread already holds, so
+ * a chain of tasks on one worker passes values without copying or decoding.
+ * Tasks must therefore not mutate their inputs (as with Dask's threads).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { resolveFn } from "../code/resolve.ts";
@@ -10,10 +16,21 @@ import { deserialize, payloadBytes, serialize, type Payload } from "../protocol/
 import { errorToRecord } from "../utils/error-record.ts";
 
 export interface ThreadTask {
+  type: "task";
   id: number;
   key: string;
   spec: Payload;
-  deps: [string, Payload][];
+  /** Dependency payloads; null = take the value from this thread's cache. */
+  deps: [string, Payload | null][];
+  /** Keep the decoded inputs in the cache. */
+  cacheInputs: boolean;
+  /** Keep the result in the cache (its buffers are then copied, not transferred, to the worker). */
+  cacheResult: boolean;
+}
+
+export interface ThreadEvict {
+  type: "evict";
+  keys: string[];
 }
 
 export type ThreadResult =
@@ -23,6 +40,7 @@ export type ThreadResult =
 process.setSourceMapsEnabled(true);
 const codeDir = (workerData as { codeDir: string }).codeDir;
 const port = parentPort!;
+const cache = new Map<string, unknown>();
 
 function typeName(v: unknown): string {
   if (v === null) return "null";
@@ -47,13 +65,21 @@ async function run(t: ThreadTask): Promise<void> {
   const start = Date.now() / 1000;
   try {
     const depMap = new Map(t.deps);
-    const cache = new Map<string, unknown>();
+    const local = new Map<string, unknown>();
     const resolve = (key: string): unknown => {
-      if (cache.has(key)) return cache.get(key);
+      if (local.has(key)) return local.get(key);
       const p = depMap.get(key);
-      if (p === undefined) throw new Error(`dependency ${key} of ${t.key} is not available on this worker`);
-      const v = deserialize(p);
-      cache.set(key, v);
+      let v: unknown;
+      if (p === null) {
+        if (!cache.has(key)) throw new Error(`dependency ${key} of ${t.key} is missing from the thread cache`);
+        v = cache.get(key);
+      } else if (p === undefined) {
+        throw new Error(`dependency ${key} of ${t.key} is not available on this worker`);
+      } else {
+        v = deserialize(p);
+        if (t.cacheInputs) cache.set(key, v);
+      }
+      local.set(key, v);
       return v;
     };
     // Two passes: decode without resolving (to find the function), then args.
@@ -64,7 +90,13 @@ async function run(t: ThreadTask): Promise<void> {
     const result = serialize(value);
     const stop = Date.now() / 1000;
     const msg: ThreadResult = { id: t.id, ok: true, result, nbytes: payloadBytes(result), type: typeName(value), start, stop };
-    port.postMessage(msg, transferables(result));
+    if (t.cacheResult) {
+      cache.set(t.key, value);
+      // the frames are views of the cached value: copy them, transfer only the header
+      port.postMessage(msg, transferables({ header: result.header, frames: [] }));
+    } else {
+      port.postMessage(msg, transferables(result));
+    }
   } catch (err) {
     const stop = Date.now() / 1000;
     const msg: ThreadResult = { id: t.id, ok: false, error: errorToRecord(err), start, stop };
@@ -72,6 +104,10 @@ async function run(t: ThreadTask): Promise<void> {
   }
 }
 
-port.on("message", (t: ThreadTask) => {
-  void run(t);
+port.on("message", (m: ThreadTask | ThreadEvict) => {
+  if (m.type === "evict") {
+    for (const k of m.keys) cache.delete(k);
+    return;
+  }
+  void run(m);
 });
