@@ -2,6 +2,7 @@
 // in TypeScript (words = [\w']+, lower-cased, combiner and reducer sum);
 // `WhitespaceWordCount` counts whitespace-separated words like `tr -s '[:space:]' '\n' | sort | uniq -c`.
 import { MRJob } from "../../src/mapreduce/job.ts";
+import { sumValues } from "../../src/mapreduce/fold.ts";
 
 const WORD_RE = /[\w']+/g;
 
@@ -24,6 +25,15 @@ export class MRWordFreqCount extends MRJob {
 }
 
 export class WhitespaceWordCount extends MRJob {
+  *mapper(_: null, line: string): Generator<[string, number]> {
+    for (const w of line.split(/[ \t\n\v\f\r]+/)) if (w !== "") yield [w, 1];
+  }
+  combiner = sumValues;
+  reducer = sumValues;
+}
+
+/** The same with generator combiner and reducer (the generic path). */
+export class WhitespaceWordCountGeneric extends MRJob {
   *mapper(_: null, line: string): Generator<[string, number]> {
     for (const w of line.split(/[ \t\n\v\f\r]+/)) if (w !== "") yield [w, 1];
   }

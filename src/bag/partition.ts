@@ -181,16 +181,39 @@ async function emitSource(src: Source, sink: Sink, withPos: boolean): Promise<vo
   }
 }
 
-async function emitLines(src: Extract<Source, { k: "text" }>, sink: Sink, withPos: boolean): Promise<void> {
+/** The bytes of a text split's lines and their offset in the file (the line begun in the previous block skipped); null when the split holds no line start. */
+async function readLineBytes(src: Extract<Source, { k: "text" }>): Promise<{ buf: Buffer; base: number } | null> {
   let buf = await readBlock(src.url, src.start, src.end, { ...(src.storage ?? {}), delimiter: "\n", skipFirstPartialLine: false, compression: src.compression });
   let base = src.start;
   if (src.start > 0) {
     // Skip the line that began in the previous block (as readBlock would), keeping exact offsets.
     const d = buf.indexOf(10);
-    if (d < 0 || d >= src.end - src.start) return;
+    if (d < 0 || d >= src.end - src.start) return null;
     buf = buf.subarray(d + 1);
     base += d + 1;
   }
+  return { buf, base };
+}
+
+/**
+ * The text of a split's lines, decoded from UTF-8 (the line begun in the
+ * previous block skipped, the last line read to its end): what `readText`
+ * would emit, joined by `\n` (line ends may still carry `\r`).
+ *
+ * @example
+ * ```ts
+ * const text = await readTextSplit({ k: "text", url: "a.txt", start: 0, end: 1 << 26, compression: "infer", part: 0 });
+ * ```
+ */
+export async function readTextSplit(src: Extract<Source, { k: "text" }>): Promise<string> {
+  const r = await readLineBytes(src);
+  return r ? r.buf.toString("utf8") : "";
+}
+
+async function emitLines(src: Extract<Source, { k: "text" }>, sink: Sink, withPos: boolean): Promise<void> {
+  const r = await readLineBytes(src);
+  if (!r) return;
+  const { buf, base } = r;
   if (!withPos) {
     const text = buf.toString("utf8");
     let from = 0;

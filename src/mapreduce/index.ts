@@ -8,4 +8,5 @@ export { MRJob, MRStep, mergeCounters, type JobMethods, type JobClass, type JobI
 export { JSONProtocol, JSONValueProtocol, RawProtocol, RawValueProtocol, PROTOCOLS, type Protocol } from "./protocols.ts";
 export { runJob, runStreaming, formatSummary, jobClassRef, type RunJobOptions, type RunStreamingOptions, type JobResult, type RunnerName } from "./runner.ts";
 export { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
+export { sumValues, maxValues, minValues, foldValues, foldOf, FOLD, type FoldReducer } from "./fold.ts";
 export type { StreamingSpec } from "./streaming.ts";

@@ -15,11 +15,13 @@ import type { CompressionOption } from "../storage/blocks.ts";
 import type { StorageOptions } from "../storage/types.ts";
 import { write } from "../storage/ops.ts";
 import { compareCodePoints, hashString } from "../bag/hash.ts";
-import { runPipeline } from "../bag/partition.ts";
+import { readTextSplit } from "../bag/partition.ts";
 import { resolveUser } from "../bag/user-fn.ts";
 import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
 import type { Counters, Emitted, JobClass, MRJob, MRStep } from "./job.ts";
-import type { Protocol } from "./protocols.ts";
+import { RawValueProtocol, type Protocol } from "./protocols.ts";
+import { foldOf } from "./fold.ts";
+import { StringTable } from "./string-table.ts";
 
 /** The job as it travels in task arguments: its class and passthrough options. */
 export interface JobRef {
@@ -159,6 +161,58 @@ class GroupBuffer {
   }
 }
 
+/**
+ * Map-side accumulators of a fold combiner ({@link foldValues}): one value
+ * per key, folded as the mapper emits (the same result as running the
+ * combiner over each key's values).
+ */
+class FoldBuffer {
+  private readonly strings = new StringTable();
+  private readonly stringAccs: unknown[] = [];
+  private readonly prim = new Map<unknown, number>();
+  private readonly obj = new Map<string, number>();
+  private readonly keys: unknown[] = [];
+  private readonly accs: unknown[] = [];
+
+  constructor(private readonly fold: (acc: unknown, v: unknown) => unknown) {}
+
+  add(k: unknown, v: unknown): void {
+    let i: number | undefined;
+    if (typeof k === "string") {
+      i = this.strings.indexOf(k);
+      if (this.strings.inserted) this.stringAccs.push(v);
+      else this.stringAccs[i] = this.fold(this.stringAccs[i], v);
+      return;
+    }
+    if (k !== null && typeof k === "object") {
+      const j = JSON.stringify(k);
+      i = this.obj.get(j);
+      if (i === undefined) {
+        this.obj.set(j, this.keys.length);
+        this.keys.push(k);
+        this.accs.push(v);
+        return;
+      }
+    } else {
+      const key = k === undefined ? null : k;
+      i = this.prim.get(key);
+      if (i === undefined) {
+        this.prim.set(key, this.keys.length);
+        this.keys.push(key);
+        this.accs.push(v);
+        return;
+      }
+    }
+    this.accs[i] = this.fold(this.accs[i], v);
+  }
+
+  forEach(f: (k: unknown, acc: unknown) => void): void {
+    const sk = this.strings.keys;
+    for (let i = 0; i < sk.length; i++) f(sk[i], this.stringAccs[i]);
+    for (let i = 0; i < this.keys.length; i++) f(this.keys[i], this.accs[i]);
+  }
+}
+
 /** Map-side combine buffers hold at most this many values before the combiner runs over them. */
 export const COMBINE_BUFFER_VALUES = 1 << 20;
 
@@ -171,12 +225,14 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
   const { inst, cls, st } = await loadStep(job, step);
   const where = describeInput(input);
   const records = { in: 0, out: 0 };
-  // Collect records first (a split is bounded by the blocksize).
-  const lines: string[] = [];
+  // The split's text (bounded by the blocksize); lines are cut from it as the mapper goes.
+  let lines: LineSource;
   if (input.k === "split") {
-    await runPipeline({ k: "text", url: input.url, start: input.start, end: input.end, compression: input.compression, ...(input.storage ? { storage: input.storage } : {}), part: input.part }, [], (x) => lines.push(x as string));
+    const text = await readTextSplit({ k: "text", url: input.url, start: input.start, end: input.end, compression: input.compression, ...(input.storage ? { storage: input.storage } : {}), part: input.part });
+    lines = { text, stripCR: true };
   } else {
-    splitLines(input.data as TaskOutput, lines);
+    const data = input.data as TaskOutput;
+    lines = { text: data.lines ? Buffer.from(data.lines.buffer, data.lines.byteOffset, data.lines.byteLength).toString("utf8") : "", stripCR: false };
   }
   const inProto: Protocol = step === 0 ? cls.INPUT_PROTOCOL : cls.INTERNAL_PROTOCOL;
 
@@ -190,6 +246,14 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
       shards[nReducers === 1 ? 0 : hashString(kj) % nReducers]!.push(line);
       records.out++;
     };
+    const fold = st.combinerInit || st.combinerFinal ? undefined : foldOf(st.combiner);
+    if (fold) {
+      // A fold combiner (sumValues...): one accumulator per key, folded as pairs arrive.
+      const acc = new FoldBuffer(fold);
+      await runMapper(inst, st, lines, inProto, (kv) => (checkPair(kv), acc.add(kv[0], kv[1])), step, where, records, null);
+      acc.forEach(route);
+      return { shards: shards.map((s) => Buffer.from(s.length > 0 ? s.join("\n") + "\n" : "")), counters: inst.counters, records, status: inst.status };
+    }
     if (st.combiner) {
       let buf = new GroupBuffer();
       const combine = async (): Promise<void> => {
@@ -274,10 +338,16 @@ export async function mrMapTask(job: JobRef, step: number, input: MapInput, nRed
   return finishOutput(out, input.part, final, inst, records);
 }
 
+/** Lines of a map input: `\n`-separated text (`\r\n` line ends of input files lose their `\r`). */
+interface LineSource {
+  text: string;
+  stripCR: boolean;
+}
+
 async function runMapper(
   inst: MRJob,
   st: MRStep,
-  lines: string[],
+  lines: LineSource,
   proto: Protocol,
   emit: Emit,
   step: number,
@@ -287,10 +357,38 @@ async function runMapper(
 ): Promise<void> {
   await call(st.mapperInit, inst, [], emit, "mapper", step, where);
   const mapper = st.mapper;
-  for (let i = 0; i < lines.length; i++) {
+  const { text, stripCR } = lines;
+  const n = text.length;
+  const raw = proto === RawValueProtocol;
+  let from = 0;
+  for (let i = 0; from < n; i++) {
+    let nl = text.indexOf("\n", from);
+    if (nl < 0) nl = n;
+    const end = stripCR && nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const line = text.slice(from, end);
+    from = nl + 1;
+    if (raw && mapper) {
+      // RawValueProtocol: key null, value the line (no pair to build).
+      records.in++;
+      let p: Promise<void> | undefined;
+      try {
+        p = drain(mapper.call(inst, null, line), emit);
+      } catch (err) {
+        throw userError(err, "mapper", step, where);
+      }
+      if (p) {
+        try {
+          await p;
+        } catch (err) {
+          throw userError(err, "mapper", step, where);
+        }
+      }
+      if (check && (i & 1023) === 0) await check();
+      continue;
+    }
     let kv: [unknown, unknown];
     try {
-      kv = proto.read(lines[i]!);
+      kv = proto.read(line);
     } catch (err) {
       throw new MapReduceTaskError(`step ${step + 1}: cannot decode line ${i + 1} of ${where} with ${proto.name}: ${(err as Error).message}`, "mapper", step, where, "", { cause: err });
     }
@@ -317,17 +415,6 @@ async function runMapper(
   await call(st.mapperFinal, inst, [], emit, "mapper", step, where);
 }
 
-function splitLines(data: TaskOutput, into: string[]): void {
-  const text = data.lines ? Buffer.from(data.lines.buffer, data.lines.byteOffset, data.lines.byteLength).toString("utf8") : "";
-  let from = 0;
-  while (from < text.length) {
-    let nl = text.indexOf("\n", from);
-    if (nl < 0) nl = text.length;
-    into.push(text.slice(from, nl));
-    from = nl + 1;
-  }
-}
-
 async function finishOutput(out: string[], part: number, final: FinalSpec | null, inst: MRJob, records: { in: number; out: number }): Promise<TaskOutput> {
   const data = Buffer.from(out.length > 0 ? out.join("\n") + "\n" : "");
   if (final && final.output !== null) {
@@ -350,6 +437,32 @@ export function mrCounters(out: TaskOutput): Pick<TaskOutput, "counters" | "reco
   return { counters: out.counters, records: out.records, status: out.status };
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * Record indices sorted by key in code point order (= UTF-8 byte order),
+ * equal keys in record order. Without surrogates in the keys, UTF-16 order
+ * is code point order and V8's string `<` does the work.
+ */
+function sortedOrder(keys: readonly string[], surrogates: boolean): Uint32Array {
+  const order = new Uint32Array(keys.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  if (surrogates) return order.sort((a, b) => compareCodePoints(keys[a]!, keys[b]!) || a - b);
+  return order.sort((a, b) => {
+    const x = keys[a]!;
+    const y = keys[b]!;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+}
+
+function callFold(fold: (acc: unknown, v: unknown) => unknown, acc: unknown, v: unknown, step: number, where: string): unknown {
+  try {
+    return fold(acc, v);
+  } catch (err) {
+    throw userError(err, "reducer", step, where);
+  }
+}
+
 /**
  * Task: reduce partition `part` of step `step`: merges the shards, sorts
  * records by key in byte order (values of a key stay in map order), calls
@@ -360,8 +473,10 @@ export async function mrReduceTask(job: JobRef, step: number, shards: readonly U
   const where = `reduce partition ${part}`;
   const keys: string[] = [];
   const vals: string[] = [];
+  let surrogates = false;
   for (const s of shards) {
     const text = Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("utf8");
+    if (!surrogates && SURROGATE.test(text)) surrogates = true;
     let from = 0;
     while (from < text.length) {
       let nl = text.indexOf("\n", from);
@@ -372,8 +487,7 @@ export async function mrReduceTask(job: JobRef, step: number, shards: readonly U
       from = nl + 1;
     }
   }
-  const order = Array.from({ length: keys.length }, (_, i) => i);
-  order.sort((a, b) => compareCodePoints(keys[a]!, keys[b]!) || a - b);
+  const order = sortedOrder(keys, surrogates);
   const outProto = final ? cls.OUTPUT_PROTOCOL : cls.INTERNAL_PROTOCOL;
   const out: string[] = [];
   const records = { in: keys.length, out: 0 };
@@ -383,7 +497,19 @@ export async function mrReduceTask(job: JobRef, step: number, shards: readonly U
     records.out++;
   };
   await call(st.reducerInit, inst, [], emit, "reducer", step, where);
-  if (st.reducer) {
+  const fold = foldOf(st.reducer);
+  if (fold) {
+    // A fold reducer (sumValues...): fold the values as they are decoded, no generator per key.
+    let i = 0;
+    while (i < order.length) {
+      const kj = keys[order[i]!]!;
+      let acc: unknown = JSON.parse(vals[order[i]!]!);
+      let j = i + 1;
+      for (; j < order.length && keys[order[j]!] === kj; j++) acc = callFold(fold, acc, JSON.parse(vals[order[j]!]!), step, where);
+      emit([JSON.parse(kj), acc]);
+      i = j;
+    }
+  } else if (st.reducer) {
     let i = 0;
     while (i < order.length) {
       const kj = keys[order[i]!]!;
