@@ -4,7 +4,8 @@
  * SIGINT/SIGTERM stop them all.
  */
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
@@ -86,6 +87,13 @@ export async function run(argv: string[]): Promise<number> {
 
     await waitForScheduler(scheduler, deathTimeout, tls);
 
+    // one scratch folder for all workers; a temporary one is removed at exit
+    const ownDir = values["local-directory"] ? null : mkdtempSync(join(os.tmpdir(), "shoal-worker-"));
+    const baseDir = values["local-directory"] ?? ownDir!;
+    const exitNow = (code: number): never => {
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      process.exit(code);
+    };
     const children = new Map<number, ChildProcess>();
     let stopping = false;
     const nameOf = (i: number): string => (values.name ? (nworkers > 1 ? `${values.name}-${i}` : values.name) : `${os.hostname()}-${process.pid}-${i}`);
@@ -98,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
         deathTimeout,
         ...(values.host ? { host: values.host } : {}),
         ...(basePort > 0 ? { port: basePort + i } : {}),
-        ...(values["local-directory"] ? { localDirectory: `${values["local-directory"]}/worker-${i}` } : {}),
+        localDirectory: join(baseDir, `worker-${i}`),
         ...(token ? { token } : {}),
         threadEnv: { POLARS_MAX_THREADS: String(nthreads) },
         ...(tls ? { tls } : {}),
@@ -114,12 +122,12 @@ export async function run(argv: string[]): Promise<number> {
         if (stopping) return;
         if (values["no-nanny"]) {
           log("nanny", `worker ${nameOf(i)} exited (${signal ?? code}); not restarting (--no-nanny)`);
-          if (children.size === 0) process.exit(code ?? 1);
+          if (children.size === 0) exitNow(code ?? 1);
           return;
         }
         if (code === 3) {
           log("nanny", `worker ${nameOf(i)} could not start; not restarting`);
-          if (children.size === 0) process.exit(1);
+          if (children.size === 0) exitNow(1);
           return;
         }
         log("nanny", `worker ${nameOf(i)} died (${signal ?? `exit code ${code}`}); restarting`);
@@ -150,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
     });
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     return 0;
   });
 }

@@ -6,7 +6,9 @@
  * crashes and memory).
  */
 import { fork, type ChildProcess } from "node:child_process";
-import os from "node:os";
+import os, { tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SchedulerServer } from "../scheduler/server.ts";
 import type { SchedulerConfig } from "../scheduler/state.ts";
@@ -62,6 +64,9 @@ export interface LocalWorker {
 export class LocalCluster {
   readonly workers: LocalWorker[] = [];
   private closed = false;
+  /** Scratch folder of all workers (code cache, spill); removed on close, even for killed workers. */
+  readonly directory = mkdtempSync(join(tmpdir(), "shoal-cluster-"));
+  private spawned = 0;
   private dashboard: DashboardHandle | null = null;
 
   /** Installs the dashboard implementation used by clusters started afterwards (done by the `shoal` entry point). */
@@ -114,6 +119,7 @@ export class LocalCluster {
       nthreads: o.nthreads,
       memoryLimit: o.memoryLimit,
       host: "127.0.0.1",
+      localDirectory: join(this.directory, `${name}-${++this.spawned}`),
       ...(o.token !== undefined ? { token: o.token } : {}),
       deathTimeout: 10,
       threadEnv: { POLARS_MAX_THREADS: String(o.nthreads) },
@@ -182,6 +188,7 @@ export class LocalCluster {
     await Promise.all(exits);
     await this.dashboard?.close();
     await this.scheduler.close();
+    rmSync(this.directory, { recursive: true, force: true });
   }
 }
 
