@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -58,6 +58,7 @@ test("scheduler and workers from the CLI run user modules shipped from another d
   const fileOut = join(schedDir, "scheduler.json");
   const sched = start(["scheduler", "--port", "0", "--scheduler-file", fileOut], schedDir);
   let worker: ReturnType<typeof start> | null = null;
+  const projects: string[] = [];
   try {
     await waitFor(() => existsSync(fileOut), "scheduler file");
     const address = JSON.parse(readFileSync(fileOut, "utf8")).address as string;
@@ -65,6 +66,7 @@ test("scheduler and workers from the CLI run user modules shipped from another d
     await waitFor(() => (sched.output().match(/worker joined/g) ?? []).length === 2, "two 'worker joined' lines");
 
     const project = makeProject();
+    projects.push(project);
     const mod = (await import(pathToFileURL(join(project, "tasks.ts")).href)) as { label: (n: number) => string; crash: () => never };
     const client = await Client.connect(address);
     try {
@@ -84,6 +86,7 @@ test("scheduler and workers from the CLI run user modules shipped from another d
     worker?.proc.kill("SIGKILL");
     sched.proc.kill("SIGTERM");
     assert.equal(await exitOf(sched.proc), 0, "scheduler exits cleanly on SIGTERM");
+    for (const d of [schedDir, workerDir, ...projects]) rmSync(d, { recursive: true, force: true });
   }
 });
 
@@ -119,5 +122,6 @@ test("a scheduler with a token refuses workers without it", async () => {
   } finally {
     sched.proc.kill("SIGTERM");
     await exitOf(sched.proc);
+    rmSync(cwd, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,7 @@
 // to its local directory and reads them back transparently.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SchedulerServer } from "../../src/scheduler/server.ts";
@@ -43,5 +43,6 @@ test("results beyond the memory target are spilled and read back", async () => {
     await client.close();
     await worker.close();
     await scheduler.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SchedulerServer } from "../../src/scheduler/server.ts";
@@ -16,7 +16,9 @@ function makeCerts(): { cert: string; key: string; ca: string } {
   run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=shoal-test-ca");
   run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr", "-subj", "/CN=127.0.0.1");
   run("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "node.pem", "-days", "1");
-  return { cert: readFileSync(join(d, "node.pem"), "utf8"), key: readFileSync(join(d, "node.key"), "utf8"), ca: readFileSync(join(d, "ca.pem"), "utf8") };
+  const out = { cert: readFileSync(join(d, "node.pem"), "utf8"), key: readFileSync(join(d, "node.key"), "utf8"), ca: readFileSync(join(d, "ca.pem"), "utf8") };
+  rmSync(d, { recursive: true, force: true });
+  return out;
 }
 
 test("tls:// end to end, and a client without the CA is refused", async (t) => {

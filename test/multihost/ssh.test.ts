@@ -2,7 +2,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "../../src/index.ts";
@@ -69,4 +69,5 @@ test("shoal ssh starts a scheduler and workers on three sshd hosts and stops the
   await assert.rejects(Client.connect({ address, token, timeout: 2000 }));
   net.destroy();
   net = null;
+  rmSync(dir, { recursive: true, force: true });
 });
