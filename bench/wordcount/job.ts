@@ -1,5 +1,6 @@
 // The benchmark's jobs. `MRWordFreqCount` is mrjob's examples/mr_word_freq_count.py
-// in TypeScript (words = [\w']+, lower-cased, combiner and reducer sum);
+// in TypeScript (words = [\w']+, lower-cased, combiner and reducer sum with Shoal's `sumValues`,
+// the fold reducer the runners fold map-side; `*Generic` variants keep mrjob's generator form);
 // `WhitespaceWordCount` counts whitespace-separated words like `tr -s '[:space:]' '\n' | sort | uniq -c`.
 import { MRJob } from "../../src/mapreduce/job.ts";
 import { sumValues } from "../../src/mapreduce/fold.ts";
@@ -13,6 +14,15 @@ function sum(xs: Iterable<number>): number {
 }
 
 export class MRWordFreqCount extends MRJob {
+  *mapper(_: null, line: string): Generator<[string, number]> {
+    for (const w of line.match(WORD_RE) ?? []) yield [w.toLowerCase(), 1];
+  }
+  combiner = sumValues;
+  reducer = sumValues;
+}
+
+/** `MRWordFreqCount` with generator combiner and reducer, as in mrjob's example (the generic path). */
+export class MRWordFreqCountGeneric extends MRJob {
   *mapper(_: null, line: string): Generator<[string, number]> {
     for (const w of line.match(WORD_RE) ?? []) yield [w.toLowerCase(), 1];
   }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { runJob } from "../../src/mapreduce/runner.ts";
 import { MapReduceTaskError } from "../../src/mapreduce/errors.ts";
 import { referenceCounts, writeText } from "../bag/gen.ts";
-import { Failing, LongLines, MostUsedWord, WordCount, WordCountNoCombiner } from "./jobs.ts";
+import { Failing, FoldKeys, LongLines, MostUsedWord, WordCount, WordCountFold, WordCountNoCombiner } from "./jobs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shoal-mr-"));
 const files = [0, 1].map((i) => join(dir, `in${i}.txt`));
@@ -42,6 +42,26 @@ test("word count (with combiner, several reducers, small splits) equals the Unix
     const keys = readFileSync(join(out, `part-0000${i}`), "utf8").split("\n").filter(Boolean).map((l) => Buffer.from(l.split("\t")[0]!));
     for (let j = 1; j < keys.length; j++) assert.ok(Buffer.compare(keys[j - 1]!, keys[j]!) < 0);
   }
+});
+
+test("fold combiners (sumValues, foldValues) equal the reference, with string, number, array and null keys", async () => {
+  const r = await runJob(WordCountFold, { inputs: files, reducers: 2, blocksize: 16_000 });
+  assert.deepEqual(sorted(parseJsonOutput(r.output!)), sorted(ref));
+  const f = await runJob(FoldKeys, { inputs: files, reducers: 2, blocksize: 16_000 });
+  const got = new Map(f.output!.split("\n").filter(Boolean).map((l) => l.split("\t") as [string, string]));
+  const byLen = new Map<number, number>();
+  const byPair = new Map<string, number>();
+  let min = 0;
+  for (const [w, n] of ref) {
+    byLen.set(w.length, (byLen.get(w.length) ?? 0) + n);
+    const k = JSON.stringify([w[0], w.length % 3]);
+    byPair.set(k, (byPair.get(k) ?? 0) + n * w.length);
+    min = Math.min(min, -w.length);
+  }
+  assert.equal(got.size, byLen.size + byPair.size + 1);
+  for (const [len, n] of byLen) assert.equal(got.get(String(len)), String(n));
+  for (const [k, n] of byPair) assert.equal(got.get(k), String(n));
+  assert.equal(got.get("null"), String(min));
 });
 
 test("no combiner, array-returning mapper, async reducer, raw output protocol, stdout output", async () => {

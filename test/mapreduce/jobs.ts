@@ -1,6 +1,7 @@
 // Jobs used by the MapReduce tests (exported so that workers can load them).
 import { MRJob, MRStep } from "../../src/mapreduce/job.ts";
 import { JSONValueProtocol, RawProtocol } from "../../src/mapreduce/protocols.ts";
+import { foldValues, sumValues } from "../../src/mapreduce/fold.ts";
 
 function sum(xs: Iterable<number>): number {
   let s = 0;
@@ -100,4 +101,27 @@ export class SlowWordCount extends WordCount {
     }
     yield* super.mapper(key, line);
   }
+}
+
+/** Word count with the fold helpers: `sumValues` combiner and reducer. */
+export class WordCountFold extends MRJob {
+  *mapper(_key: null, line: string): Generator<[string, number]> {
+    for (const w of line.split(/[ \t\n\v\f\r]+/)) if (w !== "") yield [w, 1];
+  }
+  combiner = sumValues;
+  reducer = sumValues;
+}
+
+/** Fold combiners with non-string keys: per word length (number keys) and per [first letter, length] (array keys), max and min. */
+export class FoldKeys extends MRJob {
+  *mapper(_key: null, line: string): Generator<[unknown, number]> {
+    for (const w of line.split(/[ \t\n\v\f\r]+/)) {
+      if (w === "") continue;
+      yield [w.length, 1];
+      yield [[w[0], w.length % 3], w.length];
+      yield [null, -w.length];
+    }
+  }
+  combiner = foldValues((a: number, b: number) => (a > 0 && b > 0 ? a + b : Math.min(a, b)));
+  reducer = this.combiner;
 }
