@@ -30,13 +30,16 @@ export interface EngineCsvOptions {
   quote: string;
 }
 
+/** Buffer compression of Arrow IPC. */
+export type IpcCompression = "uncompressed" | "lz4" | "zstd";
+
 /** What a per-partition engine must provide. */
 export interface PartitionEngine {
   readonly name: string;
   /** Parse header-less CSV bytes that Shoal has already validated. */
   parseCsv(bytes: Uint8Array, opts: EngineCsvOptions): Frame;
-  /** Serialise to Arrow IPC (file format) in memory. */
-  toIpc(df: Frame): Buffer;
+  /** Serialise to Arrow IPC (file format) in memory (optionally lz4/zstd-compressed buffers). */
+  toIpc(df: Frame, opts?: { compression?: IpcCompression }): Buffer;
   /** Read Arrow IPC (file or stream format) from memory. */
   fromIpc(buf: Uint8Array): Frame;
   /** Concatenate frames with identical schemas (vertical). */
@@ -70,8 +73,9 @@ export const polarsEngine: PartitionEngine = {
       rechunk: false,
     }));
   },
-  toIpc(df) {
-    return wrap("polars writeIPC", () => df.writeIPC());
+  toIpc(df, opts) {
+    const compression = opts?.compression ?? "uncompressed";
+    return wrap("polars writeIPC", () => df.writeIPC({ compression }));
   },
   fromIpc(buf) {
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);

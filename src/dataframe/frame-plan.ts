@@ -21,7 +21,7 @@ import { countNewlines, readCsvPartition } from "./csv.ts";
 import { engine, type Frame } from "./engine.ts";
 import { CsvParseError, DataFrameArgumentError, EngineError } from "./errors.ts";
 import { compileExpr, type ExprNode } from "./frame-expr.ts";
-import { fromIpc } from "./ipc.ts";
+import { fromIpc, fromIpcCached } from "./ipc.ts";
 import { mergePartitions, type MergeOptions } from "./join.ts";
 import { castToSchema, fromPolarsType, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
 import { concat } from "./shuffle.ts";
@@ -226,7 +226,10 @@ export async function evalSource(s: Source): Promise<Frame> {
       return df.width === 0 ? emptyFrame(s.schema) : widenToPlanned(df, s.schema);
     }
     case "parquet": return widenToPlanned(normalizeTypes(pl.readParquet(await read(s.url))), s.schema);
-    case "ipc": return fromIpc(asBuffer(s.data, "partition"));
+    case "ipc": {
+      if (!(s.data instanceof Uint8Array)) throw new DataFrameArgumentError(`partition: expected Arrow IPC bytes, got ${typeof s.data}`);
+      return fromIpcCached(s.data);
+    }
     case "shards": {
       const frames = s.parts.map((p) => fromIpc(asBuffer(p, "shuffle shard"))).filter((f) => f.height > 0);
       return frames.length === 0 ? emptyFrame(s.schema) : concatFrames(frames);

@@ -8,11 +8,39 @@
  * @module
  */
 import { deserialize, serialize } from "node:v8";
-import { engine, type Frame } from "./engine.ts";
+import { engine, type Frame, type IpcCompression } from "./engine.ts";
 
 /** Serialise a partition to Arrow IPC (file format) bytes. */
-export function toIpc(df: Frame): Buffer {
-  return engine().toIpc(df);
+export function toIpc(df: Frame, opts: { compression?: IpcCompression } = {}): Buffer {
+  return engine().toIpc(df, opts);
+}
+
+/**
+ * Decoded frames of IPC byte objects, by object identity. Executor threads
+ * cache decoded task values (a persisted partition arrives in later tasks on
+ * the same thread as the *same* `Uint8Array`), so a frame remembered here
+ * lives exactly as long as the thread keeps the bytes. Frames are never
+ * mutated by tasks.
+ */
+const decoded = new WeakMap<object, Frame>();
+
+/** Remember `df` as the decoded value of `buf` (the task that wrote `buf` from `df`). */
+export function rememberDecoded(buf: Uint8Array, df: Frame): void {
+  decoded.set(buf, df);
+}
+
+/**
+ * {@link fromIpc} through the decoded-frame cache: for bytes that are used
+ * repeatedly (persisted partitions, the broadcast side of a join). One-shot
+ * bytes (shuffle shards) should use {@link fromIpc}, so that no decoded copy
+ * outlives its task.
+ */
+export function fromIpcCached(buf: Uint8Array): Frame {
+  const hit = decoded.get(buf);
+  if (hit) return hit;
+  const df = fromIpc(buf);
+  decoded.set(buf, df);
+  return df;
 }
 
 /** Read a partition from Arrow IPC bytes (file or stream format; e.g. from apache-arrow). */
