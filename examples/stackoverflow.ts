@@ -32,6 +32,8 @@ export interface JobOptions {
   address: string | null;
   /** Seconds to wait for a remote cluster to lose half of its workers. */
   killWait: number;
+  /** Bytes per local worker (spill past 60%, pause past 80% RSS, restart past 95%); null = the cluster default. */
+  memoryLimit?: number | null;
 }
 
 /** Answers in the issue's JSON shape. */
@@ -61,8 +63,9 @@ function parseArgs(argv: string[]): JobOptions {
       case "--json": o.json = v() ?? null; break;
       case "--address": o.address = v() ?? null; break;
       case "--kill-wait": o.killWait = num(a, v(), 1); break;
+      case "--memory-limit": o.memoryLimit = num(a, v(), 0); break;
       case "-h": case "--help":
-        process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786]\n");
+        process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786] [--memory-limit BYTES]\n");
         process.exit(0);
         break;
       default: throw new Error(`unknown argument '${a}' (try --help)`);
@@ -149,7 +152,8 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     await generateStacklite({ out: dir, questions: o.questions, dangling: 3 });
     lap("generate");
   }
-  const client = await Client.connect(o.address ? { address: o.address } : { cluster: { nworkers: o.workers, nthreads: o.threads } });
+  const cluster = { nworkers: o.workers, nthreads: o.threads, ...(o.memoryLimit != null ? { memoryLimit: o.memoryLimit } : {}) };
+  const client = await Client.connect(o.address ? { address: o.address } : { cluster });
   try {
     const nworkers = Object.keys((await client.schedulerInfo()).workers).length;
     log(`cluster: ${client.address} with ${nworkers} workers${client.localCluster ? ` (local, ${o.threads} thread(s) each)` : ""}`);

@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { Payload } from "../protocol/serialize.ts";
 import type { ErrorRecord } from "../protocol/messages.ts";
-import type { ThreadEvict, ThreadResult, ThreadTask } from "./thread.ts";
+import type { ThreadEvict, ThreadGc, ThreadResult, ThreadTask } from "./thread.ts";
 
 export type ExecResult =
   | { ok: true; result: Payload; nbytes: number; type: string; start: number; stop: number }
@@ -122,6 +122,18 @@ export class Executor {
       }
       if (evict.length > 0) slot.worker.postMessage({ type: "evict", keys: evict } satisfies ThreadEvict);
     }
+  }
+
+  /**
+   * Asks every thread to collect garbage (frames of native engines, such as
+   * polars, are freed only when their JS wrappers are collected, and a
+   * thread's heap is not collected by the process's `gc()`), after emptying
+   * the thread caches when `dropCaches` (the worker is over its memory
+   * limit's spill fraction).
+   */
+  collectGarbage(opts: { dropCaches: boolean }): void {
+    if (opts.dropCaches) this.forgetAll();
+    for (const slot of this.slots) slot.worker.postMessage({ type: "gc" } satisfies ThreadGc);
   }
 
   /** Empties every thread cache (the worker starts a new session). */

@@ -13,7 +13,7 @@ import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
-import { Executor } from "./executor.ts";
+import { DEFAULT_THREAD_CACHE_BYTES, Executor } from "./executor.ts";
 import { DataStore, payloadSize } from "./store.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
@@ -38,6 +38,14 @@ export interface WorkerOptions {
   validate?: boolean;
   /** Environment for executor threads (e.g. POLARS_MAX_THREADS). */
   threadEnv?: Record<string, string>;
+  /**
+   * Bytes of decoded values each executor thread keeps (counted as their
+   * serialized size). Default: 256 MiB, or memoryLimit / 8 / nthreads when
+   * that is smaller (decoded values, e.g. frames of lz4-compressed Arrow IPC,
+   * can be several times their serialized size, and the store holds the
+   * serialized copy too). 0 disables the cache.
+   */
+  threadCacheBytes?: number;
   /** Memory thresholds as fractions of memoryLimit (Dask's defaults). */
   memory?: Partial<MemoryThresholds>;
   /** Certificate, key and CA for tls:// (scheduler connection, peers, the data server). */
@@ -107,7 +115,10 @@ export class WorkerServer {
       this.memoryTimer = setInterval(() => this.checkMemory(), this.memory.intervalMs);
       this.memoryTimer.unref();
     }
-    this.executor = new Executor(this.nthreads, this.code.dir, this.opts.threadEnv ?? {});
+    const limit = this.opts.memoryLimit ?? 0;
+    const cacheBytes = this.opts.threadCacheBytes ??
+      (limit > 0 ? Math.min(DEFAULT_THREAD_CACHE_BYTES, Math.floor(limit / 8 / this.nthreads)) : DEFAULT_THREAD_CACHE_BYTES);
+    this.executor = new Executor(this.nthreads, this.code.dir, this.opts.threadEnv ?? {}, cacheBytes);
     const comm = await connect(this.opts.scheduler, this.connectOptions());
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
     const scheme = parseAddress(this.opts.scheduler).scheme;
@@ -414,6 +425,8 @@ export class WorkerServer {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc && rss > m.spill * limit && Date.now() - this.lastGc > 1000) {
       this.lastGc = Date.now();
+      // decoded values cached by executor threads (and their native frames) go too
+      this.executor?.collectGarbage({ dropCaches: true });
       gc();
       rss = process.memoryUsage.rss();
     }

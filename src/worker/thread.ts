@@ -33,6 +33,11 @@ export interface ThreadEvict {
   keys: string[];
 }
 
+/** Collect garbage now (when the process runs with `--expose-gc`). */
+export interface ThreadGc {
+  type: "gc";
+}
+
 export type ThreadResult =
   | { id: number; ok: true; result: Payload; nbytes: number; type: string; start: number; stop: number }
   | { id: number; ok: false; error: ReturnType<typeof errorToRecord>; start: number; stop: number };
@@ -104,7 +109,11 @@ async function run(t: ThreadTask): Promise<void> {
   }
 }
 
-port.on("message", (m: ThreadTask | ThreadEvict) => {
+port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc) => {
+  if (m.type === "gc") {
+    (globalThis as { gc?: () => void }).gc?.();
+    return;
+  }
   if (m.type === "evict") {
     for (const k of m.keys) cache.delete(k);
     return;
