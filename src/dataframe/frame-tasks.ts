@@ -119,10 +119,18 @@ function shuffleKeyTypes(keyTypes: Record<string, ColumnType>): Record<string, C
   return out;
 }
 
+/**
+ * Shuffle shards are lz4-compressed: a split's buckets are held by the worker
+ * (and copied once per picked bucket) until every consumer has read them, so
+ * their size is the peak memory of a shuffle; lz4 writes as fast as plain
+ * Arrow IPC here and shrinks the StackLite columns 3–3.5x.
+ */
+const SHARD_IPC = { compression: "lz4" } as const;
+
 /** Shuffle, phase 1: split a partition into `n` buckets by key hash (Arrow IPC each). */
 export async function shuffleSplit(plan: PartitionPlan, keys: string[], n: number, keyTypes: Record<string, ColumnType>): Promise<Buffer[]> {
   const df = await evalPlan(plan);
-  return hashPartition(df, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b));
+  return hashPartition(df, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b, SHARD_IPC));
 }
 
 /** Pick one bucket of a split (so that each bucket moves alone, worker to worker). */
@@ -137,7 +145,7 @@ export async function groupBySplit(plan: PartitionPlan, keys: string[], spec: Ag
   keyTypes: Record<string, ColumnType>): Promise<Buffer[]> {
   const df = await evalPlan(plan);
   const partial = groupByPartial(df, keys, spec, opts);
-  return hashPartition(partial, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b));
+  return hashPartition(partial, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b, SHARD_IPC));
 }
 
 /** Group-by, phase 2: combine the partials of one bucket and finalize them (Arrow IPC). */
