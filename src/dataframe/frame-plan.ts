@@ -21,7 +21,7 @@ import { countNewlines, readCsvPartition } from "./csv.ts";
 import { engine, type Frame } from "./engine.ts";
 import { CsvParseError, DataFrameArgumentError, EngineError } from "./errors.ts";
 import { compileExpr, type ExprNode } from "./frame-expr.ts";
-import { fromIpc, fromIpcCached } from "./ipc.ts";
+import { fromIpcCached, fromIpcKnown } from "./ipc.ts";
 import { mergePartitions, type MergeOptions } from "./join.ts";
 import { castToSchema, fromPolarsType, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
 import { concat } from "./shuffle.ts";
@@ -231,7 +231,8 @@ export async function evalSource(s: Source): Promise<Frame> {
       return fromIpcCached(s.data);
     }
     case "shards": {
-      const frames = s.parts.map((p) => fromIpc(asBuffer(p, "shuffle shard"))).filter((f) => f.height > 0);
+      // shards of a shuffle, or materialized partitions (sort): the latter may be detached bytes
+      const frames = s.parts.map((p) => fromIpcKnown(p instanceof Uint8Array ? p : asBuffer(p, "shuffle shard"))).filter((f) => f.height > 0);
       return frames.length === 0 ? emptyFrame(s.schema) : concatFrames(frames);
     }
     case "merge": {

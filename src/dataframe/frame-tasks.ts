@@ -12,7 +12,7 @@ import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
 import { groupByCombine, groupByFinalize, groupByPartial, type AggSpec, type GroupByOptions } from "./groupby.ts";
-import { deserializePartial, fromIpc, fromIpcCached, isFrame, rememberDecoded, serializePartial, toIpc } from "./ipc.ts";
+import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, serializePartial, toIpc } from "./ipc.ts";
 import { reductions, type Reduction } from "./reductions.ts";
 import type { ColumnType } from "./schema.ts";
 import { hashPartition } from "./shuffle.ts";
@@ -103,9 +103,12 @@ export function finalizeFrame(spec: ReductionSpec, index: number, part: Uint8Arr
  */
 export async function materialize(plan: PartitionPlan): Promise<Buffer> {
   const df = await evalPlan(plan);
-  const buf = toIpc(df, { compression: "lz4" });
-  rememberDecoded(buf, df);
-  return buf;
+  return detachableIpc(toIpc(df, { compression: "lz4" }), df);
+}
+
+/** {@link materialize} for bytes handed to user code (`toDelayed`): plain bytes, never detached. */
+export async function materializeBytes(plan: PartitionPlan): Promise<Buffer> {
+  return toIpc(await evalPlan(plan), { compression: "lz4" });
 }
 
 /**
@@ -162,9 +165,7 @@ export function concatIpc(parts: Uint8Array[]): Buffer {
   const frames = parts.map((p) => fromIpcCached(p));
   const nonEmpty = frames.filter((f) => f.height > 0);
   const out = frames.length === 1 ? frames[0]! : concatFrames(nonEmpty.length > 0 ? nonEmpty : frames.slice(0, 1));
-  const buf = toIpc(out, { compression: "lz4" });
-  rememberDecoded(buf, out);
-  return buf;
+  return detachableIpc(toIpc(out, { compression: "lz4" }), out);
 }
 
 /** File formats of the writers. */
@@ -209,7 +210,7 @@ export async function writeConcat(url: string, chunks: Uint8Array[]): Promise<{ 
 
 /** Write IPC partitions as one Parquet object. */
 export async function writeParquetSingle(url: string, parts: Uint8Array[], opts: WriteTaskOptions): Promise<{ url: string; rows: number; bytes: number }> {
-  const frames = parts.map((p) => fromIpc(p));
+  const frames = parts.map((p) => fromIpcKnown(p));
   const nonEmpty = frames.filter((f) => f.height > 0);
   const df = nonEmpty.length === 0 ? frames[0]! : concatFrames(nonEmpty);
   const bytes = frameBytes(df, "parquet", opts);

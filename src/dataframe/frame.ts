@@ -29,7 +29,7 @@ import { toNode, type ColumnOrExpr, type Expr } from "./frame-expr.ts";
 import { compute, LazyScalar, materializeAll, reductionTree, resolveClient } from "./frame-compute.ts";
 import { concatFrames, emptyFrame, planMeta, type Op, type PartitionPlan } from "./frame-plan.ts";
 import {
-  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, partitionBytes, pickBucket, shuffleSplit,
+  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionBytes, pickBucket, shuffleSplit,
   writeConcat, writePartition, writeParquetSingle, type ReductionSpec, type WriteFormat, type WriteTaskOptions,
 } from "./frame-tasks.ts";
 import { groupByAgg, type AggSpec, type GroupByOptions } from "./groupby.ts";
@@ -303,7 +303,7 @@ export class DataFrame {
   }
 
   /** The partitions as Delayed Arrow IPC bytes (for custom graphs). */
-  toDelayed(): Delayed<Buffer>[] { return materializeAll(this); }
+  toDelayed(): Delayed<Buffer>[] { return this.plans.map((p) => delayed(materializeBytes)(p)); }
 
   /** Write CSV: one object per partition (`path` with `*`, or a folder), or one object (`singleFile`). Returns the URLs written. */
   toCsv(path: string, opts: FrameWriteOptions = {}, client?: Client): Promise<string[]> { return this.write(path, "csv", opts, client); }

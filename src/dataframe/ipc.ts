@@ -29,6 +29,32 @@ export function rememberDecoded(buf: Uint8Array, df: Frame): void {
   decoded.set(buf, df);
 }
 
+const DETACHABLE = Symbol.for("shoal.detachable");
+
+/**
+ * Copy `df`'s IPC bytes into a transferable buffer, remember `df` as their
+ * decoded value, and mark the bytes *detachable* for the executor thread (see
+ * `src/worker/thread.ts`): the thread then transfers them to the worker
+ * instead of keeping a copy, and later tasks on this thread receive the same,
+ * emptied, object — so every consumer of such bytes must read them with
+ * {@link fromIpcCached} or {@link fromIpcKnown}. For internal partitions only
+ * (never for bytes handed to user code, e.g. `toDelayed`).
+ */
+export function detachableIpc(buf: Buffer, df: Frame): Buffer {
+  const out = Buffer.allocUnsafeSlow(buf.length);
+  buf.copy(out);
+  decoded.set(out, df);
+  const g = globalThis as Record<symbol, unknown>;
+  if (!(g[DETACHABLE] instanceof WeakSet)) g[DETACHABLE] = new WeakSet<object>();
+  (g[DETACHABLE] as WeakSet<object>).add(out);
+  return out;
+}
+
+/** The frame of `buf` if this thread remembers it, else a one-shot decode (nothing remembered). */
+export function fromIpcKnown(buf: Uint8Array): Frame {
+  return decoded.get(buf) ?? fromIpc(buf);
+}
+
 /**
  * {@link fromIpc} through the decoded-frame cache: for bytes that are used
  * repeatedly (persisted partitions, the broadcast side of a join). One-shot

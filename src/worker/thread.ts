@@ -47,6 +47,20 @@ const codeDir = (workerData as { codeDir: string }).codeDir;
 const port = parentPort!;
 const cache = new Map<string, unknown>();
 
+/**
+ * Task results that task code registered in the WeakSet at
+ * `globalThis[Symbol.for("shoal.detachable")]`: byte arrays whose content the
+ * task module keeps in another form (the DataFrame layer maps persisted Arrow
+ * IPC bytes to their decoded frame). Such a result is transferred to the
+ * worker even when this thread caches it, so the thread does not hold a
+ * second copy of the bytes; the cached (now empty) object still arrives as the
+ * same object in later tasks, which must look its content up by identity.
+ */
+function isDetachable(v: unknown): boolean {
+  const set = (globalThis as Record<symbol, unknown>)[Symbol.for("shoal.detachable")];
+  return set instanceof WeakSet && typeof v === "object" && v !== null && set.has(v);
+}
+
 function typeName(v: unknown): string {
   if (v === null) return "null";
   if (typeof v !== "object") return typeof v;
@@ -97,8 +111,14 @@ async function run(t: ThreadTask): Promise<void> {
     const msg: ThreadResult = { id: t.id, ok: true, result, nbytes: payloadBytes(result), type: typeName(value), start, stop };
     if (t.cacheResult) {
       cache.set(t.key, value);
-      // the frames are views of the cached value: copy them, transfer only the header
-      port.postMessage(msg, transferables({ header: result.header, frames: [] }));
+      if (isDetachable(value)) {
+        // the task keeps what the bytes stand for (e.g. the decoded frame, keyed by this object):
+        // transfer them; the cached object stays as an identity key only
+        port.postMessage(msg, transferables(result));
+      } else {
+        // the frames are views of the cached value: copy them, transfer only the header
+        port.postMessage(msg, transferables({ header: result.header, frames: [] }));
+      }
     } else {
       port.postMessage(msg, transferables(result));
     }
