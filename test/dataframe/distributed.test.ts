@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pl from "nodejs-polars";
-import { Client, col, compute, fromRecords, lit, readCsv, readJsonLines, readParquet, setDefaultClient, when, type DataFrame } from "../../src/index.ts";
+import { Client, col, compute, fromFrame, fromRecords, lit, readCsv, readJsonLines, readParquet, setDefaultClient, when, type DataFrame } from "../../src/index.ts";
 import type { Frame } from "../../src/dataframe/engine.ts";
 
 let client: Client;
@@ -188,6 +188,27 @@ test("sort, head, persist", async () => {
   assert.equal(p.npartitions, 7);
   assert.equal(await p.len().compute(), 4);
   assert.equal(await p.sum("score").compute(client), 75);
+});
+
+test("persisted partitions (detachable bytes: the thread keeps only their frames) are read by every consumer, repeatedly", async () => {
+  // partitions well over the 16 KiB out-of-band size, so the bytes are transferred and detached
+  const n = 20_000;
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const big = pl.DataFrame({ id: ids, s: ids.map((i) => `v${(i * 7919) % 100_003}-${i}`) });
+  const p = await fromFrame(big, { npartitions: 4 }).persist();
+  for (let round = 0; round < 2; round++) {
+    const sorted = await p.sort("id", { descending: true }).collect();
+    assert.equal(sorted.height, n);
+    assert.equal(Number(sorted.getColumn("id").get(0)), n - 1);
+    assert.equal(await p.merge(p.select("id"), { on: "id", broadcast: "right" }).len().compute(), n);
+    assert.equal(await p.merge(p.select("id"), { on: "id", broadcast: false }).len().compute(), n);
+    assert.equal(await p.nunique("s").compute(), n);
+  }
+  const pq = join(dir, "persisted.parquet");
+  await p.toParquet(pq, { singleFile: true });
+  assert.equal(await (await readParquet(pq)).len().compute(), n);
+  const parts = (await client.compute(...p.toDelayed())) as Uint8Array[];
+  assert.equal(parts.reduce((k, b) => k + pl.readIPC(Buffer.from(b)).height, 0), n);
 });
 
 test("writers (CSV per partition and single file, Parquet, JSON lines) read back through the readers", async () => {
