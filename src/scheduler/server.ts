@@ -11,6 +11,7 @@ import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { log } from "../utils/log.ts";
 import { SchedulerState, type SchedulerConfig } from "./state.ts";
+import { locateKeys } from "./queries.ts";
 
 export interface SchedulerOptions {
   /** Listen address, e.g. `tcp://0.0.0.0:8786`, `tcp://127.0.0.1:0`, `inproc://auto`. */
@@ -203,7 +204,7 @@ export class SchedulerServer {
         this.code.set(m["hash"] as string, asPayload(m["code"] as Payload));
         p.comm.reply(m, { status: "ok" });
         break;
-      case Op.gather: p.comm.reply(m, s.locate(m["keys"] as string[])); break;
+      case Op.gather: p.comm.reply(m, { ...locateKeys(s, m["keys"] as string[]) }); break;
       case Op.scatter: this.scatter(p, m); break;
       case Op.identity: p.comm.reply(m, { info: this.identity() }); break;
       case Op.closeClient:

@@ -12,7 +12,7 @@
 import { Op, type ErrorRecord, type TaskMsg, type TaskFinishedMsg, type TaskErredMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
-import { TaskHeap, comparePriority } from "./heap.ts";
+import { TaskHeap } from "./heap.ts";
 import { ClientState, TaskGroup, TaskState, TaskStatus, WorkerState, keyPrefix } from "./model.ts";
 import { validateState } from "./validate.ts";
 
@@ -790,24 +790,6 @@ export class SchedulerState {
     else this.out.push({ to: "client", id: target.id, msg });
   }
 
-  /** Answers a client's gather: inline values, locations, or errors. */
-  locate(keys: string[]): { inline: Record<string, Payload>; whoHas: Record<string, string[]>; erred: Record<string, ErrorRecord>; missing: string[] } {
-    const inline: Record<string, Payload> = {};
-    const whoHas: Record<string, string[]> = {};
-    const erred: Record<string, ErrorRecord> = {};
-    const missing: string[] = [];
-    for (const k of keys) {
-      const ts = this.tasks.get(k);
-      if (!ts) missing.push(k);
-      else if (ts.state === TaskStatus.memory) {
-        if (ts.inline) inline[k] = ts.inline;
-        else whoHas[k] = [...ts.whoHas].map((w) => w.address);
-      } else if (ts.state === TaskStatus.erred) erred[k] = ts.exception ?? { name: "Error", message: "failed", stack: "" };
-      else missing.push(k);
-    }
-    return { inline, whoHas, erred, missing };
-  }
-
   /** Counts of tasks by state (for metrics and tests). */
   stateCounts(): Record<string, number> {
     const c: Record<string, number> = {};
@@ -815,6 +797,4 @@ export class SchedulerState {
     return c;
   }
 
-  /** Exposed for tests: the priority order used by the queue. */
-  static comparePriority = comparePriority;
 }

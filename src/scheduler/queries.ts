@@ -1,0 +1,30 @@
+/** Read-only queries on the scheduler state (answers to clients). */
+import type { ErrorRecord } from "../protocol/messages.ts";
+import type { Payload } from "../protocol/serialize.ts";
+import { TaskStatus } from "./model.ts";
+import type { SchedulerState } from "./state.ts";
+
+export interface Locations {
+  inline: Record<string, Payload>;
+  whoHas: Record<string, string[]>;
+  erred: Record<string, ErrorRecord>;
+  missing: string[];
+}
+
+/** Answers a client's gather: inline values, locations, or errors. */
+export function locateKeys(state: SchedulerState, keys: string[]): Locations {
+  const inline: Record<string, Payload> = {};
+  const whoHas: Record<string, string[]> = {};
+  const erred: Record<string, ErrorRecord> = {};
+  const missing: string[] = [];
+  for (const k of keys) {
+    const ts = state.tasks.get(k);
+    if (!ts) missing.push(k);
+    else if (ts.state === TaskStatus.memory) {
+      if (ts.inline) inline[k] = ts.inline;
+      else whoHas[k] = [...ts.whoHas].map((w) => w.address);
+    } else if (ts.state === TaskStatus.erred) erred[k] = ts.exception ?? { name: "Error", message: "failed", stack: "" };
+    else missing.push(k);
+  }
+  return { inline, whoHas, erred, missing };
+}
