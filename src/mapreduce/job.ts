@@ -65,18 +65,9 @@ export interface StepDefinition {
  * }
  * ```
  */
-export class MRStep implements StepDefinition {
-  mapper?: MapperFn;
-  mapperInit?: HookFn;
-  mapperFinal?: HookFn;
-  combiner?: ReducerFn;
-  combinerInit?: HookFn;
-  combinerFinal?: HookFn;
-  reducer?: ReducerFn;
-  reducerInit?: HookFn;
-  reducerFinal?: HookFn;
-  jobconf?: Record<string, string>;
-
+// The step's fields are those of StepDefinition (declaration merging).
+export interface MRStep extends StepDefinition {}
+export class MRStep {
   constructor(def: StepDefinition) {
     Object.assign(this, def);
     if (!this.mapper && !this.reducer && !this.mapperInit && !this.mapperFinal && !this.reducerInit && !this.reducerFinal) {

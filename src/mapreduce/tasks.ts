@@ -120,6 +120,22 @@ async function call(fn: ((...a: never[]) => Emitted) | undefined, inst: MRJob, a
   }
 }
 
+/**
+ * Calls the mapper for one record and drains its output. Stays synchronous
+ * (returns undefined) for synchronous mappers; errors are wrapped either way.
+ */
+function callMapper(mapper: (...a: never[]) => Emitted, inst: MRJob, key: unknown, value: unknown, emit: Emit, step: number, where: string): Promise<void> | undefined {
+  let p: Promise<void> | undefined;
+  try {
+    p = drain((mapper as (...a: unknown[]) => Emitted).call(inst, key, value), emit);
+  } catch (err) {
+    throw userError(err, "mapper", step, where);
+  }
+  return p?.catch((err: unknown) => {
+    throw userError(err, "mapper", step, where);
+  });
+}
+
 const JSON_KEY = (k: unknown): string => (k === undefined ? "null" : JSON.stringify(k));
 
 /** Values of one key kept before the combiner runs over them (keeps arrays small and young). */
@@ -370,19 +386,8 @@ async function runMapper(
     if (raw && mapper) {
       // RawValueProtocol: key null, value the line (no pair to build).
       records.in++;
-      let p: Promise<void> | undefined;
-      try {
-        p = drain(mapper.call(inst, null, line), emit);
-      } catch (err) {
-        throw userError(err, "mapper", step, where);
-      }
-      if (p) {
-        try {
-          await p;
-        } catch (err) {
-          throw userError(err, "mapper", step, where);
-        }
-      }
+      const p = callMapper(mapper, inst, null, line, emit, step, where);
+      if (p) await p;
       if (check && (i & 1023) === 0) await check();
       continue;
     }
@@ -397,19 +402,8 @@ async function runMapper(
       emit(kv);
       continue;
     }
-    let p: Promise<void> | undefined;
-    try {
-      p = drain(mapper.call(inst, kv[0], kv[1]), emit);
-    } catch (err) {
-      throw userError(err, "mapper", step, where);
-    }
-    if (p) {
-      try {
-        await p;
-      } catch (err) {
-        throw userError(err, "mapper", step, where);
-      }
-    }
+    const p = callMapper(mapper, inst, kv[0], kv[1], emit, step, where);
+    if (p) await p;
     if (check && (i & 1023) === 0) await check();
   }
   await call(st.mapperFinal, inst, [], emit, "mapper", step, where);

@@ -4,34 +4,14 @@
 // the client's project: the code must reach the worker as an uploaded bundle.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Client } from "../../src/index.ts";
+import { exitOf, startShoal, waitFor } from "../support/cli.ts";
 
-const SHOAL = resolve("bin/shoal.mjs");
-
-function start(args: string[], cwd: string): { proc: ChildProcess; output: () => string } {
-  let out = "";
-  const proc = spawn(process.execPath, [SHOAL, ...args], { cwd, env: { ...process.env, SHOAL_QUIET: "0" }, stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout!.on("data", (d) => (out += d));
-  proc.stderr!.on("data", (d) => (out += d));
-  return { proc, output: () => out };
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function exitOf(p: ChildProcess): Promise<number | null> {
-  return new Promise((r) => (p.exitCode !== null ? r(p.exitCode) : p.once("exit", (c) => r(c))));
-}
+const start = startShoal;
 
 function makeProject(): string {
   const dir = mkdtempSync(join(tmpdir(), "shoal-project-"));

@@ -2,26 +2,10 @@
 // --no-dashboard, and a usage error for a bad address.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { SHOAL, startShoal, waitFor } from "../support/cli.ts";
 
-const SHOAL = resolve("bin/shoal.mjs");
-
-function start(args: string[]): { proc: ChildProcess; output: () => string } {
-  let out = "";
-  const proc = spawn(process.execPath, [SHOAL, ...args], { env: { ...process.env, SHOAL_QUIET: "0" }, stdio: ["ignore", "pipe", "pipe"] });
-  proc.stdout!.on("data", (d) => (out += d));
-  proc.stderr!.on("data", (d) => (out += d));
-  return { proc, output: () => out };
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const start = (args: string[]): ReturnType<typeof startShoal> => startShoal(args);
 
 async function stop(p: ChildProcess): Promise<number | null> {
   if (p.exitCode !== null) return p.exitCode;
