@@ -34,6 +34,8 @@ export interface JobOptions {
   killWait: number;
   /** Bytes per local worker (spill past 60%, pause past 80% RSS, restart past 95%); null = the cluster default. */
   memoryLimit?: number | null;
+  /** Write every task's group, worker, start and stop (ms) as JSON lines here (local cluster only). */
+  trace?: string | null;
 }
 
 /** Answers in the issue's JSON shape. */
@@ -64,8 +66,9 @@ function parseArgs(argv: string[]): JobOptions {
       case "--address": o.address = v() ?? null; break;
       case "--kill-wait": o.killWait = num(a, v(), 1); break;
       case "--memory-limit": o.memoryLimit = num(a, v(), 0); break;
+      case "--trace": o.trace = v() ?? null; break;
       case "-h": case "--help":
-        process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786] [--memory-limit BYTES]\n");
+        process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786] [--memory-limit BYTES] [--trace FILE]\n");
         process.exit(0);
         break;
       default: throw new Error(`unknown argument '${a}' (try --help)`);
@@ -159,6 +162,10 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
   const cluster = { nworkers: o.workers, nthreads: o.threads, env, ...(o.memoryLimit != null ? { memoryLimit: o.memoryLimit } : {}) };
   const client = await Client.connect(o.address ? { address: o.address } : { cluster });
   try {
+    const events: string[] = [];
+    if (o.trace && client.localCluster) {
+      client.localCluster.scheduler.state.taskListeners.push((ev) => { events.push(JSON.stringify({ ...ev, phase: Object.keys(t).at(-1) ?? "" })); });
+    }
     const nworkers = Object.keys((await client.schedulerInfo()).workers).length;
     log(`cluster: ${client.address} with ${nworkers} workers${client.localCluster ? ` (local, ${o.threads} thread(s) each)` : ""}`);
     lap("cluster_start");
@@ -204,6 +211,7 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     const after = Object.keys((await client.schedulerInfo()).workers).length;
     log(`workers after task 8: ${after}; task7 = task5: ${JSON.stringify(a.task7) === JSON.stringify(a.task5)}; task8 = task6: ${JSON.stringify(a.task8) === JSON.stringify(a.task6)}`);
     t.total = Number(((performance.now() - T0) / 1000).toFixed(4));
+    if (o.trace) writeFileSync(o.trace, events.join("\n") + "\n");
     return { answers: a, timings_s: t };
   } finally {
     await client.close();

@@ -47,6 +47,8 @@ export type Source =
   /** Several IPC shards concatenated (a shuffle bucket), with the expected schema. */
   | { kind: "shards"; parts: unknown[]; schema: Schema }
   | { kind: "merge"; left: PartitionPlan; right: PartitionPlan; opts: MergeOptions }
+  /** The rows of several plans, concatenated in one task (partitions of another frame that a range merge pairs). */
+  | { kind: "union"; parts: PartitionPlan[]; schema: Schema }
   | { kind: "empty"; schema: Schema };
 
 /** A row-wise operation applied inside one partition. */
@@ -238,6 +240,10 @@ export async function evalSource(s: Source): Promise<Frame> {
     case "merge": {
       const [l, r] = await Promise.all([evalPlan(s.left), evalPlan(s.right)]);
       return mergePartitions(l, r, s.opts);
+    }
+    case "union": {
+      const frames = (await Promise.all(s.parts.map(evalPlan))).filter((f) => f.height > 0);
+      return frames.length === 0 ? emptyFrame(s.schema) : concatFrames(frames);
     }
     case "empty": return emptyFrame(s.schema);
   }

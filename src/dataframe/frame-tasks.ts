@@ -13,6 +13,7 @@ import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
 import { groupByCombine, groupByFinalize, groupByPartial, type AggSpec, type GroupByOptions } from "./groupby.ts";
 import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, serializePartial, toIpc } from "./ipc.ts";
+import { measureRanges, type PartitionRanges } from "./ranges.ts";
 import { reductions, type Reduction } from "./reductions.ts";
 import type { ColumnType } from "./schema.ts";
 import { hashPartition } from "./shuffle.ts";
@@ -104,6 +105,11 @@ export function finalizeFrame(spec: ReductionSpec, index: number, part: Uint8Arr
 export async function materialize(plan: PartitionPlan): Promise<Buffer> {
   const df = await evalPlan(plan);
   return detachableIpc(toIpc(df, { compression: "lz4" }), df);
+}
+
+/** Key ranges of a partition's numeric columns (after `persist`). */
+export async function partitionRanges(plan: PartitionPlan): Promise<PartitionRanges> {
+  return measureRanges(await evalPlan(plan));
 }
 
 /** {@link materialize} for bytes handed to user code (`toDelayed`): plain bytes, never detached. */

@@ -25,16 +25,17 @@ import type { Future } from "../client/future.ts";
 import { delayed, type Delayed } from "../graph/delayed.ts";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
-import { toNode, type ColumnOrExpr, type Expr } from "./frame-expr.ts";
+import { col, toNode, type ColumnOrExpr, type Expr } from "./frame-expr.ts";
 import { compute, LazyScalar, materializeAll, reductionTree, resolveClient } from "./frame-compute.ts";
 import { concatFrames, emptyFrame, planMeta, type Op, type PartitionPlan } from "./frame-plan.ts";
 import {
-  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionBytes, pickBucket, shuffleSplit,
+  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionBytes, partitionRanges, pickBucket, shuffleSplit,
   writeConcat, writePartition, writeParquetSingle, type ReductionSpec, type WriteFormat, type WriteTaskOptions,
 } from "./frame-tasks.ts";
 import { groupByAgg, type AggSpec, type GroupByOptions } from "./groupby.ts";
-import { mergePartitions, type MergeHow } from "./join.ts";
+import { mergePartitions, type MergeHow, type MergeOptions } from "./join.ts";
 import { fromIpc } from "./ipc.ts";
+import { alignByRanges, rangesAfter, type FrameRanges } from "./ranges.ts";
 import { valueCountsOf, type DescribeStats, type NullCountsPartial } from "./reductions.ts";
 import { schemaOf, widenType, type ColumnType, type Schema } from "./schema.ts";
 
@@ -80,8 +81,12 @@ const plain = (x: unknown): number => (x === null || x === undefined ? NaN : typ
 
 /** A lazy, partitioned table. Create one with `readCsv`, `readJsonLines`, `readParquet` or `fromFrame`. */
 export class DataFrame {
-  /** @internal */
-  constructor(readonly plans: readonly PartitionPlan[], readonly schema: Schema) {}
+  /**
+   * @internal
+   * `ranges`: per-partition ranges of numeric columns when known (persisted
+   * frames and row-wise operations on them; see `ranges.ts`).
+   */
+  constructor(readonly plans: readonly PartitionPlan[], readonly schema: Schema, readonly ranges: FrameRanges | null = null) {}
 
   /** Column names. */
   get columns(): string[] { return Object.keys(this.schema); }
@@ -91,7 +96,7 @@ export class DataFrame {
   private withOp(op: Op): DataFrame {
     const plans = this.plans.map((p) => ({ source: p.source, ops: [...p.ops, op] }));
     const meta = planMeta({ source: { kind: "empty", schema: this.schema }, ops: [op] });
-    return new DataFrame(plans, schemaOf(meta));
+    return new DataFrame(plans, schemaOf(meta), rangesAfter(this.ranges, op));
   }
 
   private need(cols: readonly string[], what: string): void {
@@ -237,6 +242,12 @@ export class DataFrame {
       return new DataFrame(right.plans.map((p) => ({ source: { kind: "merge", left: small, right: p, opts: mopts }, ops: [] })), meta);
     }
     if (side !== false) throw new DataFrameArgumentError(`merge: cannot broadcast the ${side} side of a${how === "outer" ? "n" : ""} ${how} join`);
+    if (how !== "outer" && opts.npartitions === undefined) {
+      for (const k of keys) {
+        const aligned = this.rangeMerge(right, k, mopts, meta);
+        if (aligned) return aligned;
+      }
+    }
     const n = opts.npartitions ?? Math.max(this.npartitions, right.npartitions, 1);
     const keyTypes = Object.fromEntries(keys.map((k) => [k, widenType(this.schema[k]!, right.schema[k]!)])) as Record<string, ColumnType>;
     const ls = this.plans.map((p) => delayed(shuffleSplit)(p, keys, n, keyTypes));
@@ -248,6 +259,38 @@ export class DataFrame {
       plans.push({ source: { kind: "merge", left, right: r, opts: mopts }, ops: [] });
     }
     return new DataFrame(plans, meta);
+  }
+
+  /**
+   * Merge without a shuffle: each partition of the driving side (the left,
+   * or for inner joins the side with more rows) meets the partitions of the
+   * other side whose key ranges overlap its own, trimmed to its range (see
+   * `ranges.ts`). The result has the driving side's partitions.
+   */
+  private rangeMerge(right: DataFrame, key: string, mopts: MergeOptions, meta: Schema): DataFrame | null {
+    const nullsEqual = mopts.nullsEqual ?? true;
+    const rows = (d: DataFrame): number => d.ranges?.reduce((a, p) => a + p.rows, 0) ?? 0;
+    const rightDrives = mopts.how === "inner" && rows(right) > rows(this);
+    const [drive, other] = rightDrives ? [right, this as DataFrame] : [this as DataFrame, right];
+    const pairs = alignByRanges(drive.ranges, other.ranges, key, { nullsEqual });
+    if (!pairs) return null;
+    const plans = drive.plans.map((p, i): PartitionPlan => {
+      const b = pairs.bounds[i];
+      let keep: Expr | null = null;
+      if (b && Number.isFinite(b[0])) keep = col(key).gte(b[0]);
+      if (b && Number.isFinite(b[1])) keep = keep ? keep.and(col(key).lte(b[1])) : col(key).lte(b[1]);
+      if (keep && nullsEqual) keep = keep.or(col(key).isNull());
+      const partners = pairs.partners[i]!.map((j) => other.plans[j]!);
+      const trimmed: PartitionPlan = partners.length === 0
+        ? { source: { kind: "empty", schema: other.schema }, ops: [] }
+        : { source: { kind: "union", parts: partners, schema: other.schema }, ops: keep ? [{ op: "filter", pred: keep.node }] : [] };
+      const [l, r] = rightDrives ? [trimmed, p] : [p, trimmed];
+      return { source: { kind: "merge", left: l, right: r, opts: mopts }, ops: [] };
+    });
+    // the driving side's own columns keep their ranges (its rows, some repeated, some gone)
+    const otherCols = new Set(other.columns.filter((c) => c !== key));
+    const ranges = drive.ranges!.map((pr) => ({ rows: pr.rows, columns: Object.fromEntries(Object.entries(pr.columns).filter(([c]) => c in meta && !otherCols.has(c))) }));
+    return new DataFrame(plans, meta, ranges);
   }
 
   /** Alias of {@link merge}. */
@@ -299,7 +342,10 @@ export class DataFrame {
     await wait(futures);
     const bad = futures.find((f) => f.status === "error");
     if (bad) await bad.result();
-    return new DataFrame(futures.map((f) => ({ source: { kind: "ipc", data: f, schema: this.schema }, ops: [] })), this.schema);
+    const plans: PartitionPlan[] = futures.map((f) => ({ source: { kind: "ipc", data: f, schema: this.schema }, ops: [] }));
+    // key ranges of the persisted partitions (a few milliseconds each; they let merges skip the shuffle)
+    const ranges = (await c.compute(...plans.map((p) => delayed(partitionRanges)(p)))) as FrameRanges;
+    return new DataFrame(plans, this.schema, ranges);
   }
 
   /** The partitions as Delayed Arrow IPC bytes (for custom graphs). */

@@ -179,6 +179,36 @@ test("merge: inner, left, outer, anti by hash shuffle and by broadcast (null key
   assert.deepEqual(sfx.columns.filter((c) => c.startsWith("name")), ["name_x", "name_y"]);
 });
 
+test("merge of persisted frames with aligned key ranges skips the shuffle and equals the shuffled merge", async () => {
+  // two tables ordered by key, partitioned differently, with missing keys, an empty partition and dangling rows
+  const qs = Array.from({ length: 60 }, (_, i) => ({ Id: i < 58 ? i * 2 : null, Score: i % 7, Owner: i % 5 === 0 ? null : i % 9 }));
+  const tags = Array.from({ length: 150 }, (_, i) => ({ Id: i === 149 ? null : Math.floor(i / 1.2), Tag: `t${i % 11}` }));
+  const q = await fromRecords(qs, { npartitions: 4 }).persist();
+  // a filter before persist: ranges are measured on what is kept
+  const t = await fromRecords(tags, { npartitions: 6 }).filter(col("Tag").neq("t3")).persist();
+  assert.ok(q.ranges && t.ranges, "persisted frames know their key ranges");
+  const norm = (f: Frame): string[] => recs(f).map((x) => JSON.stringify(Object.keys(x).sort().map((k) => [k, x[k]]))).sort();
+  for (const how of ["inner", "left", "anti"] as const) {
+    for (const [a, b] of [[q.select("Id", "Score", "Owner"), t], [t, q]] as const) {
+      const aligned = a.merge(b, { on: "Id", how });
+      const kinds = aligned.plans.map((p) => (p.source.kind === "merge" ? [p.source.left.source.kind, p.source.right.source.kind] : []));
+      assert.ok(kinds.every((k) => k.includes("union") || k.includes("empty")), `${how}: range plan expected, got ${JSON.stringify(kinds)}`);
+      const shuffled = await a.merge(b, { on: "Id", how, npartitions: 3 }).collect();
+      assert.deepEqual(norm(await aligned.collect()), norm(shuffled), `${how} ${a === t ? "tags-first" : "questions-first"}`);
+    }
+  }
+  // expected row count, computed here with polars (missing keys match missing keys, as pandas)
+  const tk = pl.DataFrame(tags).filter(pl.col("Tag").neq(pl.lit("t3")));
+  const expected = pl.DataFrame(qs).withColumns(pl.col("Id").fillNull(-1)).join(tk.withColumns(pl.col("Id").fillNull(-1)), { on: "Id" }).height;
+  assert.equal(await q.merge(t, { on: "Id", how: "inner" }).len().compute(), expected);
+  // interleaved keys: no range plan, same answer through the shuffle
+  const shuffledKeys = await fromRecords(qs.map((x, i) => ({ ...x, Id: x.Id === null ? null : (i * 37) % 116 })), { npartitions: 4 }).persist();
+  const m = shuffledKeys.merge(t, { on: "Id" });
+  assert.ok(m.plans.every((p) => p.source.kind === "merge" && p.source.left.source.kind === "shards"));
+  const sk = (await shuffledKeys.collect()).withColumns(pl.col("Id").fillNull(-1));
+  assert.equal(await m.len().compute(), sk.join(tk.withColumns(pl.col("Id").fillNull(-1)), { on: "Id" }).height);
+});
+
 test("sort, head, persist", async () => {
   const s = await df().sort(["dept", "score"], { descending: [false, true] }).collect();
   assert.deepEqual(recs(s).map((r) => r.id), [3, 1, 5, 2, 4]);
