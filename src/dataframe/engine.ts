@@ -40,8 +40,8 @@ export interface PartitionEngine {
   parseCsv(bytes: Uint8Array, opts: EngineCsvOptions): Frame;
   /** Serialise to Arrow IPC (file format) in memory (optionally lz4/zstd-compressed buffers). */
   toIpc(df: Frame, opts?: { compression?: IpcCompression }): Buffer;
-  /** Read Arrow IPC (file or stream format) from memory. */
-  fromIpc(buf: Uint8Array): Frame;
+  /** Read Arrow IPC (file or stream format) from memory; only `columns` when given (the others are not decoded). */
+  fromIpc(buf: Uint8Array, columns?: readonly string[]): Frame;
   /** Concatenate frames with identical schemas (vertical). */
   concat(dfs: readonly Frame[]): Frame;
 }
@@ -77,11 +77,12 @@ export const polarsEngine: PartitionEngine = {
     const compression = opts?.compression ?? "uncompressed";
     return wrap("polars writeIPC", () => df.writeIPC({ compression }));
   },
-  fromIpc(buf) {
+  fromIpc(buf, columns) {
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     // Arrow IPC stream format starts with a continuation marker, the file format with "ARROW1".
     const isFile = b.length >= 6 && b.toString("latin1", 0, 6) === "ARROW1";
-    return wrap("polars readIPC", () => (isFile ? pl.readIPC(b) : pl.readIPCStream(b)));
+    const opts = columns ? { columns: [...columns] } : {};
+    return wrap("polars readIPC", () => (isFile ? pl.readIPC(b, opts) : pl.readIPCStream(b, opts)));
   },
   concat(dfs) {
     if (dfs.length === 0) throw new EngineError("concat", "no frames to concatenate");

@@ -21,7 +21,7 @@ import { countNewlines, readCsvPartition } from "./csv.ts";
 import { engine, type Frame } from "./engine.ts";
 import { CsvParseError, DataFrameArgumentError, EngineError } from "./errors.ts";
 import { compileExpr, type ExprNode } from "./frame-expr.ts";
-import { fromIpcCached, fromIpcKnown } from "./ipc.ts";
+import { fromIpc, fromIpcCached, fromIpcKnown, isDecoded } from "./ipc.ts";
 import { mergePartitions, type MergeOptions } from "./join.ts";
 import { castToSchema, fromPolarsType, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
 import { concat } from "./shuffle.ts";
@@ -249,8 +249,35 @@ export async function evalSource(s: Source): Promise<Frame> {
   }
 }
 
-/** Evaluate a partition plan to a frame (on a worker). */
+/** The columns a plan's first operation keeps, when it is a plain projection (select of columns, drop). */
+function leadingProjection(p: PartitionPlan): string[] | null {
+  const first = p.ops[0];
+  if (!first || !("schema" in p.source)) return null;
+  const have = Object.keys(p.source.schema);
+  let cols: string[];
+  if (first.op === "select") {
+    if (!first.exprs.every((e) => e.t === "col" || (e.t === "alias" && e.e.t === "col"))) return null;
+    cols = [...new Set(first.exprs.map((e) => (e.t === "col" ? e.name : (e as { e: { name: string } }).e.name)))];
+  } else if (first.op === "drop") {
+    cols = have.filter((c) => !first.columns.includes(c));
+  } else {
+    return null;
+  }
+  return cols.length > 0 && cols.length < have.length && cols.every((c) => have.includes(c)) ? cols.sort((a, b) => have.indexOf(a) - have.indexOf(b)) : null;
+}
+
+/**
+ * Evaluate a partition plan to a frame (on a worker). Projection pushdown:
+ * IPC bytes that this thread has not decoded yet (a partition fetched from
+ * another worker) are decoded only for the columns a leading projection
+ * keeps (lz4-compressed columns that are not needed are never decompressed).
+ */
 export async function evalPlan(p: PartitionPlan): Promise<Frame> {
+  if (p.source.kind === "ipc" && p.source.data instanceof Uint8Array && !isDecoded(p.source.data)) {
+    const cols = leadingProjection(p);
+    // a drop is done by the projection itself; a select still runs (order, aliases)
+    if (cols) return applyOps(fromIpc(p.source.data, cols), p.ops[0]!.op === "drop" ? p.ops.slice(1) : p.ops);
+  }
   return applyOps(await evalSource(p.source), p.ops);
 }
 

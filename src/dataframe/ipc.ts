@@ -50,6 +50,11 @@ export function detachableIpc(buf: Buffer, df: Frame): Buffer {
   return out;
 }
 
+/** True when this thread remembers the decoded frame of `buf`. */
+export function isDecoded(buf: Uint8Array): boolean {
+  return decoded.has(buf);
+}
+
 /** The frame of `buf` if this thread remembers it, else a one-shot decode (nothing remembered). */
 export function fromIpcKnown(buf: Uint8Array): Frame {
   return decoded.get(buf) ?? fromIpc(buf);
@@ -69,9 +74,9 @@ export function fromIpcCached(buf: Uint8Array): Frame {
   return df;
 }
 
-/** Read a partition from Arrow IPC bytes (file or stream format; e.g. from apache-arrow). */
-export function fromIpc(buf: Uint8Array): Frame {
-  return engine().fromIpc(buf);
+/** Read a partition from Arrow IPC bytes (file or stream format; e.g. from apache-arrow); only `columns` when given. */
+export function fromIpc(buf: Uint8Array, columns?: readonly string[]): Frame {
+  return engine().fromIpc(buf, columns);
 }
 
 /** True for a nodejs-polars DataFrame. */

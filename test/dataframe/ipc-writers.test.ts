@@ -38,3 +38,16 @@ test("JSON lines and Parquet writers", () => {
   assert.equal(toJsonLinesBytes(df.head(0)).length, 0);
   assert.deepEqual(pl.readParquet(toParquetBytes(df)).toRecords(), df.toRecords());
 });
+
+test("projection pushdown: undecoded IPC bytes are read only for the projected columns, with the same result", async () => {
+  const { evalPlan } = await import("../../src/dataframe/frame-plan.ts");
+  const { col } = await import("../../src/dataframe/frame-expr.ts");
+  const bytes = toIpc(df, { compression: "lz4" });
+  const schema = { Id: "int64", Tag: "utf8", x: "float64" } as const;
+  const sel = await evalPlan({ source: { kind: "ipc", data: bytes, schema }, ops: [{ op: "select", exprs: [col("x").node, col("Id").alias("k").node] }] });
+  assert.deepEqual(sel.toRecords(), [{ x: 1.5, k: 1 }, { x: null, k: 2 }, { x: -2, k: null }]);
+  const dropped = await evalPlan({ source: { kind: "ipc", data: bytes, schema }, ops: [{ op: "drop", columns: ["Tag"] }, { op: "filter", pred: col("x").notNull().node }] });
+  assert.deepEqual(dropped.columns, ["Id", "x"]);
+  assert.equal(dropped.height, 2);
+  await assert.rejects(evalPlan({ source: { kind: "ipc", data: bytes, schema }, ops: [{ op: "select", exprs: [col("nope").node] }] }));
+});
