@@ -171,7 +171,8 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     lap("cluster_start");
     const blocksize = o.blocksize ?? autoBlocksize(dir, nworkers);
     let q = await readCsv(join(dir, "questions*.csv"), { naValues: ["NA"], blocksize });
-    let tags = await readCsv(join(dir, "question_tags*.csv"), { naValues: ["NA"], blocksize });
+    // Tag repeats a few thousand distinct values over millions of rows: store it as categorical (pandas "category")
+    let tags = await readCsv(join(dir, "question_tags*.csv"), { naValues: ["NA"], blocksize, dtypes: { Tag: "category" } });
     log(`questions: ${q}\nquestion_tags: ${tags}`);
     if (o.persist) {
       [q, tags] = await Promise.all([q.persist(client), tags.persist(client)]);

@@ -14,6 +14,7 @@
  */
 import pl from "nodejs-polars";
 import { EngineError } from "./errors.ts";
+import { isCategorical } from "./schema.ts";
 
 /** A partition as the engine holds it (a nodejs-polars DataFrame). */
 export type Frame = pl.DataFrame;
@@ -75,7 +76,10 @@ export const polarsEngine: PartitionEngine = {
   },
   toIpc(df, opts) {
     const compression = opts?.compression ?? "uncompressed";
-    return wrap("polars writeIPC", () => df.writeIPC({ compression }));
+    // an Arrow IPC file holds one dictionary per field: categorical columns must be one chunk
+    const cat = df.getColumns().some((s) => isCategorical(s.dtype) && s.chunkLengths().length > 1);
+    const d = cat ? df.rechunk() : df;
+    return wrap("polars writeIPC", () => d.writeIPC({ compression }));
   },
   fromIpc(buf, columns) {
     const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);

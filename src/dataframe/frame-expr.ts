@@ -205,8 +205,9 @@ export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
     case "when": return pl.when(compileExpr(n.cond, df)).then(compileExpr(n.then, df)).otherwise(compileExpr(n.otherwise, df));
     case "bin": return compileBinary(n.op, compileExpr(n.l, df), compileExpr(n.r, df));
     case "un": return compileUnary(n.op, compileExpr(n.e, df), isFloatCol(n.e, df));
-    case "str": return compileStr(n.op, compileExpr(n.e, df), n.args);
-    case "dt": return compileDt(n.op, compileExpr(n.e, df), n.format);
+    // text stored as categorical ("category" dtype) is text to string operations
+    case "str": return compileStr(n.op, compileExpr(n.e, df).cast(pl.Utf8), n.args);
+    case "dt": return compileDt(n.op, compileExpr(n.e, df).cast(pl.Utf8), n.format);
   }
 }
 

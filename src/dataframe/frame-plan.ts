@@ -35,6 +35,8 @@ export interface CsvSourceOptions {
   quote?: string;
   /** The files have no header line. */
   noHeader?: boolean;
+  /** Text columns stored as polars Categorical (`dtypes: { Tag: "category" }`). */
+  categorical?: string[];
 }
 
 /** Where a partition's rows come from. */
@@ -173,7 +175,9 @@ async function readCsvSource(s: Extract<Source, { kind: "csv" }>): Promise<Frame
       naValues: s.opts.naValues ?? ["NA", ""],
       delimiter: s.opts.delimiter ?? ",", quote: s.opts.quote ?? '"',
     });
-    return widenToPlanned(df, s.schema);
+    const cats = (s.opts.categorical ?? []).filter((c) => df.columns.includes(c));
+    const typed = widenToPlanned(df, s.schema);
+    return cats.length > 0 ? typed.withColumns(...cats.map((c) => pl.col(c).cast(pl.Utf8).cast(pl.Categorical))) : typed;
   } catch (err) {
     if (err instanceof CsvParseError && err.line === undefined && s.start > 0) {
       // resolve the file line only now that something is wrong: the block's rows start after the

@@ -21,7 +21,7 @@ import { DataFrameArgumentError } from "./errors.ts";
 import { DataFrame } from "./frame.ts";
 import { normalizeTypes, parseJsonLines, type PartitionPlan } from "./frame-plan.ts";
 import { toIpc } from "./ipc.ts";
-import { fromPolarsType, reconcileSchemas, schemaOf, type Schema } from "./schema.ts";
+import { fromPolarsType, reconcileSchemas, schemaOf, type ColumnType, type Schema } from "./schema.ts";
 
 /** Default block size of the readers: 64 MiB (as Dask). */
 export const DEFAULT_BLOCKSIZE = 64 * 1024 * 1024;
@@ -31,10 +31,15 @@ const SAMPLE_BYTES = 1 << 20;
 export interface ReadCsvOptions {
   /** Bytes per partition (default 64 MiB); each file is split into line-aligned blocks. */
   blocksize?: number;
-  /** Declared column types (others inferred): `{ OwnerUserId: "float64", Tag: "utf8" }`. */
-  dtypes?: Partial<Schema>;
+  /**
+   * Declared column types (others inferred): `{ OwnerUserId: "float64", Tag: "utf8" }`.
+   * `"category"` (pandas' name) is text stored as a polars Categorical:
+   * codes plus one copy of each distinct value — less memory, faster
+   * group-bys and value counts on repetitive text; logically still `utf8`.
+   */
+  dtypes?: Partial<Record<string, ColumnType | "category">>;
   /** Alias of `dtypes`. */
-  schema?: Partial<Schema>;
+  schema?: Partial<Record<string, ColumnType | "category">>;
   /** Tokens meaning missing (default `["NA", ""]`). */
   naValues?: string[];
   /** The first line of each file is the header (default true). */
@@ -74,7 +79,9 @@ async function sampleOf(url: string, size: number): Promise<Buffer> {
  */
 export async function readCsv(pathOrGlobOrUrl: string | readonly string[], opts: ReadCsvOptions = {}): Promise<DataFrame> {
   const blocksize = checkBlocksize(opts.blocksize);
-  const dtypes = { ...(opts.schema ?? {}), ...(opts.dtypes ?? {}) };
+  const declared = { ...(opts.schema ?? {}), ...(opts.dtypes ?? {}) };
+  const categorical = Object.keys(declared).filter((c) => declared[c] === "category");
+  const dtypes: Partial<Schema> = Object.fromEntries(Object.entries(declared).map(([c, t]) => [c, t === "category" ? "utf8" : t]));
   const hasHeader = opts.header ?? true;
   const naValues = opts.naValues ?? ["NA", ""];
   const delimiter = opts.delimiter ?? ",";
@@ -106,7 +113,7 @@ export async function readCsv(pathOrGlobOrUrl: string | readonly string[], opts:
     for (const b of byUrl.get(f.url)!) {
       plans.push({
         source: { kind: "csv", url: b.url, start: b.start, end: b.end, header: f.columns!, schema,
-          opts: { dtypes, naValues, delimiter, quote, ...(hasHeader ? {} : { noHeader: true }) } },
+          opts: { dtypes, naValues, delimiter, quote, ...(hasHeader ? {} : { noHeader: true }), ...(categorical.length > 0 ? { categorical } : {}) } },
         ops: [],
       });
     }

@@ -18,7 +18,7 @@ import pl from "nodejs-polars";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError, EngineError } from "./errors.ts";
 import { column, typeOf } from "./frame-utils.ts";
-import { toPolarsType, widenType, type ColumnType } from "./schema.ts";
+import { isCategorical, toPolarsType, widenType, type ColumnType } from "./schema.ts";
 
 /** Join strategies of {@link mergePartitions}. */
 export type MergeHow = "inner" | "left" | "outer" | "anti";
@@ -42,9 +42,11 @@ function keyCast(left: Frame, right: Frame, keys: readonly string[]): { l: pl.Ex
     const tl = typeOf(column(left, k, "merge")), tr = typeOf(column(right, k, "merge"));
     const t = widenType(tl, tr);
     types[k] = t;
+    // categorical and plain text keys do not join in polars: join text keys as plain text when either is categorical
+    const cat = isCategorical(left.getColumn(k).dtype) || isCategorical(right.getColumn(k).dtype);
     const cast = (e: pl.Expr, own: ColumnType): pl.Expr => {
       let x = own === "float64" ? e.fillNan(null) : e;
-      if (own !== t) x = x.cast(toPolarsType(t === "null" ? "utf8" : t));
+      if (own !== t || cat) x = x.cast(toPolarsType(t === "null" ? "utf8" : t));
       return x.alias(k);
     };
     l.push(cast(pl.col(k), tl));

@@ -80,6 +80,12 @@ export function fromPolarsType(dtype: pl.DataType): ColumnType {
   return "utf8";
 }
 
+/** True for a polars Categorical column (text stored as codes + categories; logically utf8). */
+export function isCategorical(dtype: pl.DataType): boolean {
+  const v = String((dtype as unknown as { variant?: string }).variant ?? dtype.toString());
+  return v === "Categorical" || v === "Enum";
+}
+
 /** The logical schema of a frame. */
 export function schemaOf(df: Frame): Schema {
   const out: Schema = {};

@@ -15,7 +15,7 @@ import pl from "nodejs-polars";
 import { engine, type Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { column, typeOf } from "./frame-utils.ts";
-import { toPolarsType, type ColumnType } from "./schema.ts";
+import { isCategorical, toPolarsType, type ColumnType } from "./schema.ts";
 
 /** Seeds of the shuffle hash (changing them changes every partition assignment). */
 const SEEDS = [0x5eed_0001, 0x5eed_0002, 0x5eed_0003, 0x5eed_0004] as const;
@@ -41,7 +41,9 @@ export function partitionIds(df: Frame, keys: readonly string[], n: number, opts
     const t = opts.keyTypes?.[k] ?? own;
     let e = pl.col(k);
     if (own === "float64") e = e.fillNan(null);
-    return (t === own && t !== "int64" ? e : e.cast(toPolarsType(t === "null" ? "utf8" : t))).alias(k);
+    // categorical codes differ between processes: hash the text
+    const cat = isCategorical(df.getColumn(k).dtype);
+    return (t === own && t !== "int64" && !cat ? e : e.cast(toPolarsType(t === "null" ? "utf8" : t))).alias(k);
   });
   const h = df.select(...exprs).hashRows(SEEDS[0], SEEDS[1], SEEDS[2], SEEDS[3]).rename("__h");
   return pl.DataFrame([h]).select(pl.col("__h").modulo(pl.lit(n).cast(pl.UInt64)).cast(pl.UInt32).alias("__part")).getColumn("__part");

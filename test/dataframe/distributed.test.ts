@@ -241,6 +241,33 @@ test("persisted partitions (detachable bytes: the thread keeps only their frames
   assert.equal(parts.reduce((k, b) => k + pl.readIPC(Buffer.from(b)).height, 0), n);
 });
 
+test("readCsv dtypes 'category': text stored as categorical behaves as text everywhere (group-by, value counts, shuffles across processes, joins, string ops, writers)", async () => {
+  const tags = ["java", "php", "c#", "python", "go", null];
+  const lines = ["Id,Tag", ...Array.from({ length: 3000 }, (_, i) => `${i % 700},${tags[(i * 7) % 6] ?? "NA"}`)];
+  writeFileSync(join(dir, "cat.csv"), lines.join("\n") + "\n");
+  const opts = { naValues: ["NA"], blocksize: 4096 };
+  const cat = await readCsv(join(dir, "cat.csv"), { ...opts, dtypes: { Tag: "category" } });
+  const txt = await readCsv(join(dir, "cat.csv"), opts);
+  assert.equal(cat.npartitions > 3, true);
+  assert.deepEqual(cat.schema, { Id: "int64", Tag: "utf8" });
+  const both = async (f: (d: DataFrame) => DataFrame): Promise<void> => {
+    const norm = (x: Frame): string[] => recs(x).map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(norm(await f(cat).collect()), norm(await f(txt).collect()));
+  };
+  for (const d of [cat, await cat.persist()]) {
+    const same = async (g: (x: DataFrame) => DataFrame): Promise<void> => both((x) => g(x === cat ? d : x));
+    await same((x) => x.groupBy("Tag", { splitOut: 3 }).agg({ n: ["Id", "count"], s: ["Id", "sum"], u: ["Id", "nunique"] }));
+    await same((x) => x.valueCounts("Tag"));
+    await same((x) => x.filter(col("Tag").eq("php").or(col("Tag").str.startsWith("py"))).select("Id", col("Tag").str.upper().alias("T")));
+    await same((x) => x.merge(txt.filter(col("Id").lt(5)).rename({ Id: "Other" }), { on: "Tag", npartitions: 3 }));
+    await same((x) => x.merge(fromRecords([{ Tag: "go", lang: "Go" }, { Tag: null, lang: "none" }]), { on: "Tag", how: "left" }));
+    await same((x) => x.nlargest(4, "Id", { tieBreak: ["Tag"] }));
+    await same((x) => x.sort(["Tag", "Id"]));
+  }
+  await cat.toCsv(join(dir, "cat-out", "part-*.csv"));
+  assert.equal(await (await readCsv(join(dir, "cat-out", "part-*.csv"), { naValues: ["NA", ""] })).count("Tag").compute(), await txt.count("Tag").compute());
+});
+
 test("writers (CSV per partition and single file, Parquet, JSON lines) read back through the readers", async () => {
   const d = df().select("id", "name", "score", "bonus");
   const parts = await d.toCsv(join(dir, "csv", "part-*.csv"));
