@@ -35,6 +35,7 @@ import {
 import { groupByAgg, type AggSpec, type GroupByOptions } from "./groupby.ts";
 import { mergePartitions, type MergeHow, type MergeOptions } from "./join.ts";
 import { fromIpc } from "./ipc.ts";
+import { SORT_SAMPLE_ROWS, sortBoundaries, sortSample, sortSplit } from "./sort.ts";
 import { alignByRanges, rangesAfter, type FrameRanges } from "./ranges.ts";
 import { valueCountsOf, type DescribeStats, type NullCountsPartial } from "./reductions.ts";
 import { schemaOf, widenType, type ColumnType, type Schema } from "./schema.ts";
@@ -296,13 +297,33 @@ export class DataFrame {
   /** Alias of {@link merge}. */
   join(right: DataFrame, opts: FrameMergeOptions): DataFrame { return this.merge(right, opts); }
 
-  /** Sort by columns (one partition: the frame is gathered on one worker). */
-  sort(by: string | readonly string[], opts: { descending?: boolean | readonly boolean[] } = {}): DataFrame {
+  /**
+   * Sort by columns (missing values last). With several partitions: range
+   * partitioning on the first key from a sample of every partition, then a
+   * local sort per output partition (`npartitions`, default the input's;
+   * see `sort.ts`); partitions are in order, so `collect` gives the sorted
+   * frame. `npartitions: 1` gathers everything on one worker.
+   */
+  sort(by: string | readonly string[], opts: { descending?: boolean | readonly boolean[]; npartitions?: number } = {}): DataFrame {
     const cols = typeof by === "string" ? [by] : [...by];
     this.need(cols, "sort");
     const desc = (i: number): boolean => (Array.isArray(opts.descending) ? Boolean(opts.descending[i]) : Boolean(opts.descending));
-    const parts = materializeAll(this);
-    return new DataFrame([{ source: { kind: "shards", parts, schema: this.schema }, ops: [{ op: "sort", keys: cols.map((c, i) => ({ column: c, descending: desc(i) })) }] }], this.schema);
+    const keys = cols.map((c, i) => ({ column: c, descending: desc(i) }));
+    const n = opts.npartitions ?? this.npartitions;
+    if (!Number.isInteger(n) || n < 1) throw new DataFrameArgumentError(`sort: options.npartitions must be a positive integer, got ${n}`);
+    if (n === 1 || this.npartitions === 0) {
+      const parts = materializeAll(this);
+      return new DataFrame([{ source: { kind: "shards", parts, schema: this.schema }, ops: [{ op: "sort", keys }] }], this.schema);
+    }
+    const first = cols[0]!;
+    const samples = this.plans.map((p) => delayed(sortSample)(p, first, SORT_SAMPLE_ROWS));
+    const bounds = delayed(sortBoundaries)(samples, n);
+    const splits = this.plans.map((p) => delayed(sortSplit)(p, first, bounds, desc(0), n));
+    const plans: PartitionPlan[] = [];
+    for (let j = 0; j < n; j++) {
+      plans.push({ source: { kind: "shards", parts: splits.map((s) => delayed(pickBucket)(s, j)), schema: this.schema }, ops: [{ op: "sort", keys }] });
+    }
+    return new DataFrame(plans, this.schema);
   }
 
   // ---------------------------------------------------------------- actions

@@ -220,6 +220,35 @@ test("sort, head, persist", async () => {
   assert.equal(await p.sum("score").compute(client), 75);
 });
 
+test("sort by range partitioning: partitions in order, missing keys last, ties ordered by later keys, text and categorical keys", async () => {
+  const words = ["pear", "apple", "fig", "kiwi", null, "banana", "Zed", "éclair"];
+  const rows = Array.from({ length: 2000 }, (_, i) => ({
+    a: i % 97 === 0 ? null : (i * 7919) % 503, b: (i * 31) % 17, w: words[(i * 13) % words.length] ?? null, f: i % 50 === 0 ? null : ((i * 17) % 89) / 4,
+  }));
+  const d = fromRecords(rows, { npartitions: 6 });
+  const local = pl.DataFrame(rows);
+  const ref = (keys: string[], desc: boolean[]): Record<string, unknown>[] => {
+    let out = local;
+    for (let i = keys.length - 1; i >= 0; i--) out = out.sort(keys[i]!, desc[i]!, true, true);
+    return recs(out);
+  };
+  for (const [keys, desc] of [[["a"], [false]], [["a"], [true]], [["a", "b"], [false, true]], [["w", "a", "b"], [true, false, false]], [["f", "b", "a"], [false, false, true]]] as [string[], boolean[]][]) {
+    const s = d.sort(keys, { descending: desc });
+    assert.equal(s.npartitions, 6);
+    const got = recs(await s.collect());
+    assert.deepEqual(got.map((r) => keys.map((k) => r[k])), ref(keys, desc).map((r) => keys.map((k) => r[k])), `sort ${keys} ${desc}`);
+    assert.equal(got.length, rows.length);
+  }
+  // a categorical text key, an empty input partition, all-missing keys, one output partition
+  writeFileSync(join(dir, "sortcat.csv"), "w,n\n" + rows.map((r, i) => `${r.w ?? "NA"},${i}`).join("\n") + "\n");
+  const cat = await readCsv(join(dir, "sortcat.csv"), { naValues: ["NA"], dtypes: { w: "category" }, blocksize: 4096 });
+  const sc = recs(await cat.sort(["w", "n"]).collect());
+  assert.deepEqual(sc.map((r) => r.w), ref(["w"], [false]).map((r) => r.w));
+  assert.deepEqual(recs(await fromRecords([{ x: null, y: 2 }, { x: null, y: 1 }], { npartitions: 3 }).sort("x").collect()).length, 2);
+  assert.deepEqual(recs(await d.sort("b", { npartitions: 1 }).collect()).map((r) => r.b), ref(["b"], [false]).map((r) => r.b));
+  assert.deepEqual(recs(await d.filter(col("a").gt(10_000)).sort("a").collect()), []);
+});
+
 test("persisted partitions (detachable bytes: the thread keeps only their frames) are read by every consumer, repeatedly", async () => {
   // partitions well over the 16 KiB out-of-band size, so the bytes are transferred and detached
   const n = 20_000;
