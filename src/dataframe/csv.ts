@@ -8,7 +8,8 @@
  *    field count of every row, the quoting, and every value of a typed column,
  *    and at the same time infers the exact type of every untyped column over
  *    the whole block (null < bool < int64 < float64 < utf8) — so inference can
- *    never be wrong for the block it describes;
+ *    never be wrong for the block it describes (a byte loop per column on
+ *    ordinary lines, the general quote-aware path for the rest; see scanRows);
  * 2. the engine's parser (polars) with that schema.
  *
  * Polars alone is not enough: it silently drops extra fields, fills missing
@@ -180,34 +181,57 @@ function isNa(buf: Uint8Array, s: number, e: number, na: Uint8Array[]): boolean 
   return false;
 }
 
+/** Kind of the field bytes [s, e), or -1 for a missing value (an NA token or an empty field). */
+function fieldKind(buf: Uint8Array, s: number, e: number, na: Uint8Array[]): number {
+  // fast path: a plain integer of 1..18 digits
+  let j = s;
+  if (j < e && buf[j] === 45) j++;
+  const d0 = j;
+  while (j < e) { const c = buf[j]!; if (c < 48 || c > 57) break; j++; }
+  if (j === e && j > d0 && j - d0 < 19) return K_INT;
+  if (isNa(buf, s, e, na)) return -1;
+  return classify(buf, s, e);
+}
+
+/** Scan state shared by the fast and the general path. */
+interface ScanState {
+  /** Byte index of the next line. */
+  i: number;
+  rows: number;
+  /** 1-based line (inside the scanned data) of the next line. */
+  line: number;
+  blank: number;
+  /** Scanning is over (end of data, `maxRows` reached, or the truncated tail of a sample). */
+  stop: boolean;
+  /** Inferred kind per column. */
+  kinds: Uint8Array;
+  /** 1 where a column's kind can no longer change (declared or inferred utf8): its values are not classified. */
+  settled: Uint8Array;
+}
+
 /**
- * Scan header-less CSV rows in `buf[start..]`: validate field counts, quoting
- * and declared types, and infer each column's type. Throws {@link CsvParseError}.
- * `maxRows`/`maxBytes` stop early (for sampling); the last, possibly partial,
- * line of a truncated sample is ignored.
+ * The general path: scan exactly one row (or one blank line) starting at the
+ * line start `st.i`, honouring quotes (embedded delimiters, newlines, doubled
+ * quotes), CR before LF, blank lines and a last line without a newline.
+ * Throws {@link CsvParseError} on a malformed row.
  */
-function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array; blank: number } {
+function scanLine(buf: Uint8Array, n: number, sampling: boolean, o: ScanOptions, st: ScanState): void {
   const ncols = o.columns.length;
-  const kinds = new Uint8Array(ncols);
+  const { kinds, settled } = st;
   const declared = o.declared;
-  // Columns whose kind is settled (declared utf8, or inferred utf8) need no classification.
-  const settled = new Uint8Array(ncols);
-  for (let c = 0; c < ncols; c++) if (declared[c] === K_STR) { settled[c] = 1; kinds[c] = K_STR; }
-  const n = o.maxBytes < buf.length - start ? start + o.maxBytes : buf.length;
-  const sampling = n < buf.length;
   const { delim, quote, na } = o;
   const maxSpecial = Math.max(delim, quote, NL, CR);
   const lastCol = ncols - 1;
-  let i = start, col = 0, rows = 0, line = 1, lineStart = start, fieldStart = start;
+  let i = st.i, col = 0, line = st.line;
+  const lineStart = i;
+  let fieldStart = i;
   let quoted = false;
   let atEnd = false;
-  let blank = 0;
-  // No closures over the loop state: V8 keeps these variables in registers.
   for (;;) {
     let fieldEnd: number;
     let isLineEnd: boolean;
     if (i >= n) {
-      if (sampling || (fieldStart >= n && col === 0 && !quoted)) break;
+      if (sampling || (fieldStart >= n && col === 0 && !quoted)) { st.stop = true; st.i = i; return; }
       fieldEnd = n > fieldStart && buf[n - 1] === CR ? n - 1 : n;
       isLineEnd = true;
       atEnd = true;
@@ -220,7 +244,7 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
         for (;;) {
           while (i < n && buf[i] !== quote) { if (buf[i] === NL) line++; i++; }
           if (i >= n) {
-            if (sampling) return { rows, kinds, blank };
+            if (sampling) { st.stop = true; st.i = i; return; }
             fail(buf, o, CsvErrorKind.BadQuote, qLine, lineStart, col, `unterminated quoted field starting at byte ${o.byteOffset + qStart}`);
           }
           if (buf[i + 1] === quote) { i += 2; continue; }
@@ -242,29 +266,20 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
         isLineEnd = true;
         if (col === 0 && fieldEnd === fieldStart && !quoted && ncols > 1) {
           // blank line: skipped, as pandas does (skip_blank_lines=True)
-          line++; blank++; fieldStart = lineStart = ++i;
-          continue;
+          st.line = line + 1; st.blank++; st.i = i + 1;
+          return;
         }
       } else { i++; continue; }
     }
     // ---- end of a field [fieldStart, fieldEnd) in column `col`
     if (col > lastCol) fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined, `expected ${ncols} fields, found more`);
     if (settled[col] === 0 || quoted) {
-      let s = fieldStart, e = fieldEnd;
-      if (quoted) { s++; e--; }
-      // fast path: a plain integer of 1..18 digits
-      let j = s;
-      if (j < e && buf[j] === 45) j++;
-      const d0 = j;
-      while (j < e) { const c = buf[j]!; if (c < 48 || c > 57) break; j++; }
-      let k: number;
-      if (j === e && j > d0 && j - d0 < 19) k = K_INT;
-      else if (isNa(buf, s, e, na)) k = -1;
-      else k = classify(buf, s, e);
+      const k = quoted ? fieldKind(buf, fieldStart + 1, fieldEnd - 1, na) : fieldKind(buf, fieldStart, fieldEnd, na);
       if (k >= 0) {
         const d = declared[col]!;
         if (d >= 0) {
           if (d !== K_STR && !(k === d || (d === K_FLOAT && k === K_INT))) {
+            const s = quoted ? fieldStart + 1 : fieldStart, e = quoted ? fieldEnd - 1 : fieldEnd;
             const v = Buffer.from(buf.buffer, buf.byteOffset + s, Math.min(e - s, 60)).toString("utf8");
             fail(buf, o, CsvErrorKind.BadValue, line, lineStart, col, `cannot parse "${v}" as ${KIND_NAMES[d]}`);
           }
@@ -278,16 +293,144 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
     quoted = false;
     if (isLineEnd) {
       if (col !== lastCol) fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined, `expected ${ncols} fields, found ${col + 1}`);
-      rows++;
-      if (atEnd || rows >= o.maxRows) break;
-      col = 0; line++;
-      fieldStart = lineStart = ++i;
-    } else {
-      col++;
-      fieldStart = ++i;
+      st.rows++;
+      if (atEnd || st.rows >= o.maxRows) st.stop = true;
+      st.line = line + 1;
+      st.i = i + 1;
+      return;
     }
+    col++;
+    fieldStart = ++i;
   }
-  return { rows, kinds, blank };
+}
+
+/**
+ * Scan header-less CSV rows in `buf[start..]`: validate field counts, quoting
+ * and declared types, and infer each column's type. Throws {@link CsvParseError}.
+ * `maxRows`/`maxBytes` stop early (for sampling); the last, possibly partial,
+ * line of a truncated sample is ignored.
+ *
+ * Two paths with one meaning. The fast path takes the common line — exactly
+ * `ncols` fields, each plain or a well-formed quoted field, every value
+ * fitting its column — in one pass over the bytes with a loop per column: a
+ * settled (utf8) column only looks for the field's end (8 bytes at a time
+ * while none of them can be a delimiter, quote or newline), any other column
+ * first reads a plain integer up to the delimiter, and only an unusual value
+ * is classified in full. No strings are made. It runs over complete lines
+ * only (up to the last `\n` before the end or the sample limit), so every
+ * unquoted inner loop stops at that newline at the latest and needs no bounds
+ * check. Anything else — a wrong field count, a bad value, a blank line, a
+ * quote problem, a quoted field running past that last newline, the last line
+ * without a newline — sends that one line to the general path
+ * ({@link scanLine}), which either accepts it exactly as the scan always did
+ * or throws the error with file, line and column. The fields the fast path
+ * saw before handing a line over only widened kinds the general path widens
+ * the same way when it re-reads the line.
+ */
+function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array; blank: number } {
+  const ncols = o.columns.length;
+  const declared = o.declared;
+  const st: ScanState = { i: start, rows: 0, line: 1, blank: 0, stop: false, kinds: new Uint8Array(ncols), settled: new Uint8Array(ncols) };
+  const { kinds, settled } = st;
+  for (let c = 0; c < ncols; c++) if (declared[c] === K_STR) { settled[c] = 1; kinds[c] = K_STR; }
+  const n = o.maxBytes < buf.length - start ? start + o.maxBytes : buf.length;
+  const sampling = n < buf.length;
+  const { delim, quote, na } = o;
+  const maxSpecial = Math.max(delim, quote, NL, CR);
+  // the general path stops after the row that reaches maxRows: at least one row, none for NaN
+  const maxRows = o.maxRows >= 1 ? o.maxRows : o.maxRows < 1 ? 1 : Infinity;
+  const lastCol = ncols - 1;
+  // The fast path covers complete lines only: [start, fastEnd) ends with "\n".
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const lastNl = n > start && ncols > 0 ? view.lastIndexOf(NL, n - 1) : -1;
+  const fastEnd = lastNl >= start ? lastNl + 1 : start;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const lim = (maxSpecial + 1) * 0x01010101;
+  let i = start, rows = 0, line = 1;
+  while (i < fastEnd && rows < maxRows) {
+    const ls = i;
+    let ok = true;
+    let nls = 0; // newlines inside quoted fields of this row
+    for (let c = 0; c < ncols; c++) {
+      const term = c === lastCol ? NL : delim;
+      let b = buf[i]!;
+      let k: number;
+      if (b === quote) {
+        // quoted field: ends at a quote not doubled; must close inside the fast region
+        let j = i + 1;
+        for (;;) {
+          while (j < fastEnd) { const q = buf[j]!; if (q === quote) break; if (q === NL) nls++; j++; }
+          if (j + 1 >= fastEnd || buf[j + 1] !== quote) break;
+          j += 2;
+        }
+        if (j + 1 >= fastEnd) { ok = false; break; }
+        let e = j + 1;
+        b = buf[e]!;
+        if (b !== term) {
+          if (c === lastCol && b === CR && buf[e + 1] === NL) e++;
+          else { ok = false; break; }
+        }
+        k = settled[c] === 1 ? -1 : fieldKind(buf, i + 1, j, na);
+        i = e + 1;
+      } else if (settled[c] === 1) {
+        // utf8 column: only the field's end matters (8 bytes at a time while none can be special)
+        if (b > maxSpecial) {
+          while (i + 8 <= fastEnd) {
+            const x = dv.getInt32(i, true), y = dv.getInt32(i + 4, true);
+            if (((((x - lim) & ~x) | ((y - lim) & ~y)) & 0x80808080) !== 0) break;
+            i += 8;
+          }
+          b = buf[i]!;
+        }
+        for (;;) {
+          while (b > maxSpecial) b = buf[++i]!;
+          if (b === delim || b === NL) break;
+          b = buf[++i]!;
+        }
+        if (b !== term) { ok = false; break; }
+        i++;
+        continue;
+      } else {
+        // first try a plain integer up to the delimiter; anything else is classified in full
+        const fs = i;
+        let j = i;
+        if (b === 45) b = buf[++j]!;
+        const d0 = j;
+        while (b >= 48 && b <= 57) b = buf[++j]!;
+        if (b === term && j > d0 && j - d0 < 19) {
+          k = K_INT;
+        } else {
+          for (;;) {
+            while (b > maxSpecial) b = buf[++j]!;
+            if (b === delim || b === NL) break;
+            b = buf[++j]!;
+          }
+          if (b !== term) { ok = false; break; }
+          k = fieldKind(buf, fs, b === NL && j > fs && buf[j - 1] === CR ? j - 1 : j, na);
+        }
+        i = j + 1;
+      }
+      if (k >= 0) {
+        const d = declared[c]!;
+        if (d >= 0) {
+          if (d !== K_STR && k !== d && !(d === K_FLOAT && k === K_INT)) { ok = false; break; }
+          kinds[c] = d;
+        } else if (k > kinds[c]!) {
+          kinds[c] = k;
+          if (k === K_STR) settled[c] = 1;
+        }
+      }
+    }
+    if (ok) { rows++; line += 1 + nls; continue; }
+    // not a plain line: the general path re-reads it from its start
+    st.i = ls; st.rows = rows; st.line = line;
+    scanLine(buf, n, sampling, o, st);
+    if (st.stop) return { rows: st.rows, kinds, blank: st.blank };
+    i = st.i; rows = st.rows; line = st.line;
+  }
+  st.i = i; st.rows = rows; st.line = line;
+  while (!st.stop && st.rows < maxRows) scanLine(buf, n, sampling, o, st);
+  return { rows: st.rows, kinds, blank: st.blank };
 }
 
 /** The bytes without blank lines (rare path: polars would read them as rows of nulls). */

@@ -121,3 +121,118 @@ test("scanCsv counts rows and skips blank lines as pandas does", () => {
   assert.equal(r.rows, 2);
   assert.equal(readCsvPartition(B("a,b\n1,2\n\n3,4\n"), { file: "f", header: null }).height, 2);
 });
+
+// ---- the scan's fast path (plain lines) and general path (quotes, CR, blank lines, the last line) must agree
+
+const COLS = ["Id", "Name", "Score", "Owner"];
+const mid = (extra: Partial<Parameters<typeof readCsvPartition>[1]> = {}) => ({ file: "m.csv", header: COLS, skipHeader: false, startLine: 10, ...extra });
+
+test("plain and quoted lines mixed in one block give the same values and types", () => {
+  const text = [
+    "1,plain,1,2",
+    '2,"with, comma",3,4',
+    "3,no quotes here at all,5,6",
+    '"4","two\nlines",7,"8"',              // quoted numbers are numbers; a quoted newline
+    '5,"say ""hi""",9,10',
+    '6,mid"quote,11,12',                    // a quote inside a field is a plain character
+    '7,"",13,""',                           // an empty quoted field is missing
+    "8,last,15,16",
+  ].join("\n") + "\n";
+  const s = scanCsv(B(text), mid());
+  assert.equal(s.rows, 8);
+  assert.deepEqual(s.schema, { Id: "int64", Name: "utf8", Score: "int64", Owner: "int64" });
+  const df = readCsvPartition(B(text), mid());
+  assert.deepEqual(df.getColumn("Name").toArray(), ["plain", "with, comma", "no quotes here at all", "two\nlines", 'say "hi"', 'mid"quote', null, "last"]);
+  assert.deepEqual(df.getColumn("Owner").toArray(), [2, 4, 6, 8, 10, 12, null, 16]);
+  // a quoted newline counts as a file line: the bad row below is line 10 + 9
+  expectError(() => readCsvPartition(B(text + "9,x,1\n"), mid()), { kind: "field-count", line: 19, re: /m\.csv:19: expected 4 fields, found 3/ });
+});
+
+test("CRLF line endings: values, NA in the last column, blank lines, errors", () => {
+  const text = "1,a,1.5,7\r\n2,\"b\r\nc\",2,NA\r\n\r\n3,c,3,\r\n4,\"d\",4,\"9\"\r\n";
+  const s = scanCsv(B(text), mid({ naValues: ["NA"] }));
+  assert.equal(s.rows, 4);
+  assert.equal(s.blankLines, 1);
+  assert.deepEqual(s.schema, { Id: "int64", Name: "utf8", Score: "float64", Owner: "int64" });
+  const df = readCsvPartition(B(text), mid({ naValues: ["NA"] }));
+  assert.deepEqual(df.toRecords(), [
+    { Id: 1, Name: "a", Score: 1.5, Owner: 7 },
+    { Id: 2, Name: "b\r\nc", Score: 2, Owner: null },
+    { Id: 3, Name: "c", Score: 3, Owner: null },
+    { Id: 4, Name: "d", Score: 4, Owner: 9 },
+  ]);
+  expectError(() => scanCsv(B("1,a,1,2\r\n2,b,2,3x\r\n"), mid({ dtypes: { Owner: "int64" } })),
+    { kind: "bad-value", line: 11, column: 4, re: /cannot parse "3x" as int64\n {2}row: 2,b,2,3x\n/ });
+  expectError(() => scanCsv(B("1,a,1,2\r\n2,b,2\r\n"), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found 3/ });
+  // a CR not followed by LF is part of the value
+  assert.deepEqual(scanCsv(B("1,a,1,2\r3\n"), mid()).schema, { Id: "int64", Name: "utf8", Score: "int64", Owner: "utf8" });
+});
+
+test("NA tokens are compared byte for byte, in every column position", () => {
+  const text = "null,NA,null,null\n1,x,NA,2\n-,NA,2,null\n";
+  const na = { naValues: ["NA", "null", "-"] };
+  assert.deepEqual(scanCsv(B(text), mid(na)).schema, { Id: "int64", Name: "utf8", Score: "int64", Owner: "int64" });
+  assert.deepEqual(readCsvPartition(B(text), mid(na)).toRecords(), [
+    { Id: null, Name: null, Score: null, Owner: null },
+    { Id: 1, Name: "x", Score: null, Owner: 2 },
+    { Id: null, Name: null, Score: 2, Owner: null },
+  ]);
+  // "NAN" and "N" are not the token "NA"; an all-missing column is null
+  assert.deepEqual(scanCsv(B("NA,N,NAN,NA\n"), mid({ naValues: ["NA"] })).schema, { Id: "null", Name: "utf8", Score: "float64", Owner: "null" });
+  // the default tokens: NA and the empty field; a declared column accepts them
+  assert.deepEqual(scanCsv(B("1,,NA,\n"), mid({ dtypes: { Score: "int64", Owner: "float64" } })).schema, { Id: "int64", Name: "null", Score: "null", Owner: "null" });
+});
+
+test("a bad number deep in the block is found, with its line and column", () => {
+  const rows = Array.from({ length: 5000 }, (_, i) => `${i},name ${i},${i % 7},${i * 3}`);
+  rows[4321] = "4321,name,12x,5";
+  const text = rows.join("\n") + "\n";
+  expectError(() => readCsvPartition(B(text), mid({ dtypes: { Score: "int64" } })),
+    { kind: "bad-value", line: 10 + 4321, column: 3, columnName: "Score", re: /m\.csv:4331, column 3 'Score': cannot parse "12x" as int64/ });
+  expectError(() => readCsvPartition(B(text.replace("12x", "1.5")), mid({ dtypes: { Score: "int64" } })),
+    { kind: "bad-value", line: 4331, column: 3, re: /cannot parse "1.5" as int64/ });
+  // undeclared: the column widens instead, over the whole block
+  assert.deepEqual(scanCsv(B(text), mid()).schema, { Id: "int64", Name: "utf8", Score: "utf8", Owner: "int64" });
+  // a 19-digit value beyond int64 widens to float64
+  assert.equal(scanCsv(B(text.replace("12x", "9223372036854775808")), mid()).schema.Score, "float64");
+  assert.equal(scanCsv(B(text.replace("12x", "9223372036854775807")), mid()).schema.Score, "int64");
+});
+
+test("wrong field count in the last line without a trailing newline", () => {
+  expectError(() => scanCsv(B("1,a,1,2\n2,b,2,3\n3,c,3"), mid()), { kind: "field-count", line: 12, re: /m\.csv:12: expected 4 fields, found 3\n {2}row: 3,c,3\n/ });
+  expectError(() => scanCsv(B("1,a,1,2\n2,b,2,3\n3,c,3,4,5"), mid()), { kind: "field-count", line: 12, re: /m\.csv:12: expected 4 fields, found more/ });
+  expectError(() => scanCsv(B("1,a,1,2\n3,c,3,4x"), mid({ dtypes: { Owner: "int64" } })), { kind: "bad-value", line: 11, column: 4, re: /cannot parse "4x"/ });
+  expectError(() => scanCsv(B('1,a,1,2\n3,"c,3,4'), mid()), { kind: "bad-quote", line: 11, column: 2, re: /unterminated quoted field/ });
+  // well-formed last lines without a newline
+  assert.equal(scanCsv(B("1,a,1,2\n3,c,3,4"), mid()).rows, 2);
+  assert.equal(scanCsv(B("1,a,1,2\n3,c,3,4\r"), mid()).rows, 2);
+  assert.equal(scanCsv(B('1,a,1,2\n3,"c",3,"4"'), mid()).rows, 2);
+});
+
+test("long text fields: a delimiter or newline anywhere in them is still seen", () => {
+  const long = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (let at = 0; at <= long.length; at++) {
+    const extra = long.slice(0, at) + "," + long.slice(at);
+    const text = `1,${long},1,2\n2,${extra},2,3\n`;
+    expectError(() => scanCsv(B(text), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found more/ });
+    const short = `1,${long},1,2\n2,${long.slice(0, at)}\n`;
+    expectError(() => scanCsv(B(short), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found 2/ });
+  }
+  // multi-byte UTF-8 text and a quote inside long text
+  const text = `1,${long},1,2\n2,日本語のテキストとé,2,3\n3,${long}"${long},3,4\n`;
+  assert.deepEqual(readCsvPartition(B(text), mid()).getColumn("Name").toArray(), [long, "日本語のテキストとé", `${long}"${long}`]);
+});
+
+test("quoting errors after plain lines keep their line numbers", () => {
+  expectError(() => scanCsv(B('1,a,1,2\n2,"b"x,2,3\n'), mid()), { kind: "bad-quote", line: 11, column: 2, re: /unexpected character after closing quote/ });
+  expectError(() => scanCsv(B('1,a,1,2\n2,b,2,"3"\n3,c,3,"4"x\n'), mid()), { kind: "bad-quote", line: 12, column: 4, re: /unexpected character after closing quote/ });
+  expectError(() => scanCsv(B('1,"a\n\nb",1,2\n2,"b,2,3\n3,c,3,4\n'), mid()), { kind: "bad-quote", line: 13, column: 2, re: /m\.csv:13, column 2 'Name': unterminated quoted field/ });
+});
+
+test("a sample stops at maxRows / maxBytes and ignores a cut line", () => {
+  const text = "1,a,1,2\n2,b,2,3\n3,c,3.5,4\n4,\"d\ne\",x,5\n";
+  assert.deepEqual(scanCsv(B(text), mid(), { maxRows: 2 }), { rows: 2, schema: { Id: "int64", Name: "utf8", Score: "int64", Owner: "int64" }, dataStart: 0, columns: COLS, blankLines: 0 });
+  assert.equal(scanCsv(B(text), mid(), { maxBytes: 20 }).rows, 2);                // cut inside line 3
+  assert.equal(scanCsv(B(text), mid(), { maxBytes: text.indexOf("e\"") }).rows, 3); // cut inside a quoted newline
+  assert.equal(scanCsv(B(text), mid(), { maxBytes: text.length }).rows, 4);
+});
