@@ -11,7 +11,7 @@ import { write } from "../storage/index.ts";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
-import { groupByCombine, groupByFinalize, groupByPartial, type AggSpec, type GroupByOptions } from "./groupby.ts";
+import { groupByFinalize, groupByMerge, groupByPartial, groupByRows, preferRows, type AggSpec, type GroupByOptions } from "./groupby.ts";
 import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, serializePartial, toIpc } from "./ipc.ts";
 import { measureRanges, type PartitionRanges } from "./ranges.ts";
 import { reductions, type Reduction } from "./reductions.ts";
@@ -149,18 +149,30 @@ export function pickBucket(buckets: Uint8Array[], i: number): Uint8Array {
   return b;
 }
 
-/** Group-by, phase 1: partial aggregates of one partition, split into `n` buckets by key hash. */
+/** What a group-by split ships: `auto` chooses per partition ({@link preferRows}); the others force a kind (tests, benches). */
+export type GroupByShardKind = "auto" | "partial" | "rows";
+
+/**
+ * Group-by, phase 1: one partition split into `n` buckets by key hash, each
+ * as lz4 Arrow IPC. A bucket holds the partition's partial aggregates
+ * ({@link groupByPartial}), or, when the keys hardly repeat in the partition
+ * (estimated groups per row above `ROWS_ABOVE`), its raw rows restricted to
+ * the keys and aggregated columns ({@link groupByRows}, marked by the
+ * `RAW_ROWS` column): a partial would hardly reduce them, and the bucket
+ * would group the same rows a second time.
+ */
 export async function groupBySplit(plan: PartitionPlan, keys: string[], spec: AggSpec, opts: GroupByOptions, n: number,
-  keyTypes: Record<string, ColumnType>): Promise<Buffer[]> {
+  keyTypes: Record<string, ColumnType>, kind: GroupByShardKind = "auto"): Promise<Buffer[]> {
   const df = await evalPlan(plan);
-  const partial = groupByPartial(df, keys, spec, opts);
-  return hashPartition(partial, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b, SHARD_IPC));
+  const rows = kind === "rows" || (kind === "auto" && preferRows(df, keys, spec, opts));
+  const out = rows ? groupByRows(df, keys, spec, opts) : groupByPartial(df, keys, spec, opts);
+  return hashPartition(out, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }).map((b) => toIpc(b, SHARD_IPC));
 }
 
-/** Group-by, phase 2: combine the partials of one bucket and finalize them (Arrow IPC). */
+/** Group-by, phase 2: merge the shards of one bucket (partials and raw rows, in partition order) and finalize (Arrow IPC). */
 export function groupByBucket(shards: Uint8Array[], keys: string[], spec: AggSpec, opts: GroupByOptions): Buffer {
-  const frames = harmonize(shards.map((s) => fromIpc(s)));
-  const out = groupByFinalize(groupByCombine(frames, keys, spec), keys, spec, opts);
+  const merged = groupByMerge(shards.map((s) => fromIpc(s)), keys, spec, opts, harmonize);
+  const out = groupByFinalize(merged, keys, spec, opts);
   const buf = toIpc(out);
   rememberDecoded(buf, out);
   return buf;

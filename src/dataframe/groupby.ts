@@ -12,6 +12,15 @@
  * partition order (so partials must be combined in partition order).
  * `groupByCombine` accepts its own output, so it can run as a tree.
  *
+ * Adaptive split: where keys hardly repeat inside a partition, its partial
+ * is nearly as long as the partition and the combine groups the same rows a
+ * second time. Such a partition ships its raw rows instead
+ * ({@link groupByRows}, chosen by {@link preferRows}), and the output
+ * partition aggregates them ({@link groupByMerge}):
+ *
+ *     shard  = preferRows(partition, ...) ? groupByRows(partition, ...) : groupByPartial(partition, ...)
+ *     merged = groupByMerge([shard1, shard2, ...], keys, spec)   // any mix, in partition order
+ *
  * pandas semantics: rows with a missing key are dropped (`dropna: false`
  * keeps them as a group); `count` counts non-missing values, `size` counts
  * rows; `sum` of an all-missing group is 0; `mean`/`min`/`max`/`first`/`last`
@@ -24,7 +33,7 @@
 import pl from "nodejs-polars";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError, EngineError } from "./errors.ts";
-import { column, sortBy, typeOf } from "./frame-utils.ts";
+import { column, naExpr, sortBy, typeOf } from "./frame-utils.ts";
 
 /** Aggregations of {@link groupByAgg}. */
 export const AGG_NAMES = ["mean", "sum", "count", "min", "max", "size", "nunique", "std", "var", "first", "last"] as const;
@@ -61,13 +70,8 @@ function valueExpr(df: Frame, col: string): pl.Expr {
   return typeOf(column(df, col, "groupBy")) === "float64" ? pl.col(col).fillNan(null) : pl.col(col);
 }
 
-/**
- * Phase 1, on one input partition: one row per group with the partial
- * columns of every output.
- */
-export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {}): Frame {
-  const outs = validate(keys, spec);
-  for (const k of keys) column(df, k, "groupBy");
+/** NaN keys (float) become null, and rows with a missing key are dropped unless `dropna: false`. */
+function normalizeKeys(df: Frame, keys: readonly string[], opts: GroupByOptions): Frame {
   let d = df;
   const floatKeys = keys.filter((k) => typeOf(df.getColumn(k)) === "float64");
   if (floatKeys.length > 0) d = d.withColumns(...floatKeys.map((k) => pl.col(k).fillNan(null)));
@@ -76,14 +80,32 @@ export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec
     for (const k of keys) if (d.getColumn(k).nullCount() > 0) keep = keep ? keep.and(pl.col(k).isNotNull()) : pl.col(k).isNotNull();
     if (keep) d = d.filter(keep);
   }
+  return d;
+}
+
+/**
+ * Phase 1, on one input partition: one row per group with the partial
+ * columns of every output.
+ */
+export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {}): Frame {
+  const outs = validate(keys, spec);
+  for (const k of keys) column(df, k, "groupBy");
+  const raw = isRawRows(df, keys);
+  // raw rows come normalised from groupByRows
+  const d = raw ? df.drop(RAW_ROWS) : normalizeKeys(df, keys, opts);
   const exprs: pl.Expr[] = [];
   for (const [, col, agg, i] of outs) {
+    // `size` reads no values: raw-row shards (see groupByRows) do not carry its column
+    if (agg === "size") {
+      if (!raw) column(df, col, "groupBy");
+      exprs.push(pl.len().cast(pl.Int64).alias(p(i, "size")));
+      continue;
+    }
     const v = valueExpr(d, col);
     const nn = v.filter(v.isNotNull());
     switch (agg) {
       case "sum": exprs.push(v.sum().alias(p(i, "sum"))); break;
       case "count": exprs.push(v.count().cast(pl.Int64).alias(p(i, "cnt"))); break;
-      case "size": exprs.push(pl.len().cast(pl.Int64).alias(p(i, "size"))); break;
       case "mean":
         exprs.push(v.sum().cast(pl.Float64).alias(p(i, "sum")), v.count().cast(pl.Int64).alias(p(i, "cnt")));
         break;
@@ -103,6 +125,138 @@ export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec
   } catch (err) {
     throw new EngineError("groupByPartial", String((err as Error).message ?? err), { cause: err });
   }
+}
+
+/**
+ * Marker column of a raw-row shard (see {@link groupByRows}): dtype Null, so
+ * it carries no data. A frame is raw rows when it has this column and no key
+ * of this name; {@link groupByRows} refuses frames where a key or an
+ * aggregated column has the name, so a partial never carries it.
+ */
+export const RAW_ROWS = "__shoal_groupby_rows";
+
+/** True for raw rows written by {@link groupByRows} (else a partial). */
+export function isRawRows(df: Frame, keys: readonly string[]): boolean {
+  return df.columns.includes(RAW_ROWS) && !keys.includes(RAW_ROWS);
+}
+
+/** The columns raw rows carry besides the keys: every aggregated column but those only counted by `size`. */
+function valueColumns(keys: readonly string[], outs: readonly [string, string, AggName, number][]): string[] {
+  const cols = new Set<string>();
+  for (const [, col, agg] of outs) if (agg !== "size" && !keys.includes(col)) cols.add(col);
+  return [...cols];
+}
+
+/** Whether {@link groupByRows} can stand in for {@link groupByPartial} (no column named like the marker). */
+export function rowsAllowed(keys: readonly string[], spec: AggSpec): boolean {
+  return !keys.includes(RAW_ROWS) && !Object.values(spec).some(([col]) => col === RAW_ROWS);
+}
+
+/**
+ * Phase 1 without aggregation, for keys that hardly repeat in a partition:
+ * the rows themselves, restricted to the keys and the aggregated columns,
+ * with the keys normalised as {@link groupByPartial} does (NaN → null, rows
+ * with a missing key dropped unless `dropna: false`), plus the
+ * {@link RAW_ROWS} marker. {@link groupByPartial} turns them into a partial
+ * (after a shuffle, over the raw rows of every partition at once), so a
+ * partial is computed once instead of twice (partial, then combine).
+ */
+export function groupByRows(df: Frame, keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {}): Frame {
+  const outs = validate(keys, spec);
+  if (!rowsAllowed(keys, spec)) throw new DataFrameArgumentError(`groupBy: column name '${RAW_ROWS}' is reserved`);
+  for (const k of keys) column(df, k, "groupBy");
+  for (const [, col] of outs) column(df, col, "groupBy");
+  const d = normalizeKeys(df.select(...keys, ...valueColumns(keys, outs)), keys, opts);
+  return d.withColumns(pl.lit(null).alias(RAW_ROWS));
+}
+
+/** Rows of the first estimate (distinct keys of a sample spread over the partition). */
+const SAMPLE_ROWS = 20_000;
+/** Rows of the second estimate (each row's key counted in the whole partition). */
+const PROBE_ROWS = 2_000;
+
+/**
+ * `s` row indices out of `n` (> s), one in each of `s` equal strata, placed
+ * pseudo-randomly but deterministically: an even sample, without the
+ * aliasing of every k-th row on periodic data.
+ */
+function strata(n: number, s: number): number[] {
+  const out = new Array<number>(s);
+  for (let i = 0; i < s; i++) {
+    let h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    out[i] = Math.min(n - 1, Math.floor(((i + (h >>> 0) / 2 ** 32) * n) / s));
+  }
+  return out;
+}
+
+/**
+ * Groups per row of a partition (G / N after key normalisation), estimated
+ * cheaply, to choose between a partial and raw rows. Two steps:
+ *
+ * 1. the distinct-key ratio of ≤ 20,000 rows spread evenly (one drawn in
+ *    each of 20,000 equal strata). Its expected value is not below G / N
+ *    (the sample meets each group with probability at least s / N, its
+ *    sampling fraction), but it can be far above it: a 1.6%
+ *    sample of a partition with 2 rows per group looks all-distinct, and so
+ *    does a table sorted by key. When it is at most `stopAt`, it is returned;
+ * 2. else the mean of 1/c over 2,000 rows drawn the same way, where c counts
+ *    the row's key in the whole partition (a semi join of the partition's
+ *    keys with the probe's, then a count). Since G / N is the mean of 1/c
+ *    over all rows, this is unbiased, with a standard error below
+ *    0.5/√2000 ≈ 0.011.
+ *
+ * An empty partition gives 0; an estimate that fails (odd key types) gives 0,
+ * which keeps the partial.
+ */
+export function estimateGroupRatio(df: Frame, keys: readonly string[], opts: GroupByOptions = {}, stopAt = 0): number {
+  for (const k of keys) column(df, k, "groupBy");
+  try {
+    const dropna = opts.dropna ?? true;
+    const single = keys.length === 1;
+    let d = df.select(...keys.map((k) => naExpr(df, k)));
+    const nulls = keys.some((k) => d.getColumn(k).nullCount() > 0) && dropna;
+    // a single key is used as it is (no copy): missing keys never match in the joins below and are dropped from the samples
+    if (nulls && !single) d = d.dropNulls();
+    const n = d.height;
+    const whole = n <= SAMPLE_ROWS;
+    const at = whole ? [] : strata(n, SAMPLE_ROWS);
+    let sample = whole ? d : d.select(...keys.map((k) => pl.col(k).gather(at)));
+    if (nulls) sample = sample.dropNulls();
+    if (sample.height === 0) return 0;
+    const r1 = sample.unique().height / sample.height;
+    if (r1 <= stopAt || whole) return r1;
+    const ids: Frame = single && (dropna || d.getColumn(keys[0]!).nullCount() === 0)
+      ? d.select(pl.col(keys[0]!).alias("__k"))
+      : pl.DataFrame([d.hashRows(1, 2, 3, 4).rename("__k")]); // missing keys (kept) hash alike
+    let probe = ids.select(pl.col("__k").gather(strata(n, PROBE_ROWS)));
+    if (nulls) probe = probe.dropNulls();
+    const counts = ids.join(probe.unique(), { on: "__k", how: "semi" }).groupBy("__k").agg(pl.len().alias("__c"));
+    const r = probe.join(counts, { on: "__k", how: "left" }).select(pl.lit(1).div(pl.col("__c").cast(pl.Float64)).mean().alias("r"));
+    const v = Number(r.getColumn("r").get(0));
+    return Number.isFinite(v) ? v : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Above this estimated number of groups per row ({@link estimateGroupRatio})
+ * a split ships raw rows instead of a partial. Measured with
+ * `bench/stacklite/kernel_profile.ts --sweep` (4 partitions of 1.26M rows
+ * into 4 buckets, one polars thread, CPU time of all splits and buckets):
+ * raw rows cost more below ~0.3 groups per row (+26–35% at 0.1, +9–18% at
+ * 0.2, two runs), are a toss-up between 0.3 and 0.45 (+10% to −27%, noisy)
+ * while shipping 2.3–3x the shard bytes, and save 21–35% from 0.5 up
+ * (StackLite's OwnerUserId, 0.82 groups per row: −27%). 0.5 takes the
+ * clear wins only.
+ */
+export const ROWS_ABOVE = 0.5;
+
+/** Whether a split should ship raw rows ({@link groupByRows}) rather than a partial. */
+export function preferRows(df: Frame, keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {}): boolean {
+  return rowsAllowed(keys, spec) && estimateGroupRatio(df, keys, opts, ROWS_ABOVE) > ROWS_ABOVE;
 }
 
 /**
@@ -149,6 +303,46 @@ export function groupByCombine(partials: readonly Frame[], keys: readonly string
   } catch (err) {
     throw new EngineError("groupByCombine", String((err as Error).message ?? err), { cause: err });
   }
+}
+
+/**
+ * Phase 2 over the shards of one output partition, raw rows
+ * ({@link groupByRows}) and partials mixed, given in partition order (input
+ * partitions choose their kind independently). The raw rows become one
+ * partial (over all of them; over each run of consecutive raw shards when
+ * the spec has `first`/`last`, which depend on the order), combined with the
+ * partial shards in partition order; with a single non-empty partial left
+ * there is nothing to combine (its groups are unique). `align` harmonises
+ * column types across frames of one kind (partitions may disagree: int vs
+ * float); it is applied to all raw shards, then to all partials.
+ */
+export function groupByMerge(shards: readonly Frame[], keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {},
+  align: (frames: Frame[]) => Frame[] = (f) => f): Frame {
+  const outs = validate(keys, spec);
+  const ordered = outs.some(([, , agg]) => agg === "first" || agg === "last");
+  const isRaw = shards.map((f) => isRawRows(f, keys));
+  const raws = align(shards.filter((_, i) => isRaw[i]));
+  const units: (Frame | Frame[])[] = [];
+  let run: Frame[] | undefined;
+  let r = 0;
+  shards.forEach((f, i) => {
+    if (!isRaw[i]) {
+      units.push(f);
+      if (ordered) run = undefined; // else all raw shards make one run
+      return;
+    }
+    if (!run) { run = []; units.push(run); }
+    run.push(raws[r++]!);
+  });
+  const partials = align(units.map((u) => {
+    if (!Array.isArray(u)) return u;
+    const live = u.filter((f) => f.height > 0);
+    const rows = live.length === 0 ? u[0]! : live.length === 1 ? live[0]! : pl.concat(live, { how: "verticalRelaxed" as "vertical", rechunk: false });
+    return groupByPartial(rows, keys, spec, opts);
+  }));
+  const live = partials.filter((f) => f.height > 0);
+  if (live.length === 0) return partials[0] ?? pl.DataFrame({});
+  return live.length === 1 ? live[0]! : groupByCombine(live, keys, spec);
 }
 
 /** Phase 3: turn combined partials into the named outputs (sorted by keys unless `sort: false`). */
