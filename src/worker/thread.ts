@@ -127,6 +127,29 @@ async function run(t: ThreadTask): Promise<void> {
     const msg: ThreadResult = { id: t.id, ok: false, error: errorToRecord(err), start, stop };
     port.postMessage(msg);
   }
+  releaseNative(Date.now() / 1000 - start);
+}
+
+const gcNow = (globalThis as { gc?: (o?: { type?: "minor" | "major"; execution?: "sync" | "async" }) => void }).gc;
+let busySinceMajor = 0;
+
+/**
+ * Native engines (polars) free a frame's memory only when its JS wrapper is
+ * collected, and V8 does not see that memory, so it does not hurry: without
+ * help, the frames of finished tasks pile up (hundreds of MiB per worker in
+ * the StackLite job). After a task that ran for a while (and so probably
+ * made large frames), a minor collection frees the wrappers that died young
+ * (sub-millisecond); after ~1 s of such tasks, a full one frees the rest.
+ */
+function releaseNative(seconds: number): void {
+  if (!gcNow || seconds < 0.02) return;
+  busySinceMajor += seconds;
+  if (busySinceMajor >= 1) {
+    busySinceMajor = 0;
+    gcNow({ type: "major", execution: "sync" });
+  } else {
+    gcNow({ type: "minor", execution: "sync" });
+  }
 }
 
 port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc) => {
