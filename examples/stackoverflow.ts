@@ -16,9 +16,27 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Client, compute, col, isMain, readCsv, type DataFrame } from "../src/index.ts";
-import { generateStacklite } from "../src/datasets/stacklite.ts";
-import type { Frame } from "../src/dataframe/engine.ts";
+// The compiled package (dist/, built by `npm ci` / `npm run build`), as a user's script
+// imports it: its local cluster's workers then run JavaScript, not TypeScript through
+// tsx (measured: ~20% faster and ~150 MiB less for the 5M job).
+import { Client, compute, col, isMain, readCsv, type DataFrame } from "shoal";
+import { generateStacklite } from "../dist/datasets/stacklite.js";
+import type { Frame } from "../dist/dataframe/engine.js";
+
+/** Newest modification time under a folder (ms). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+if (existsSync(join(ROOT, "src")) && newest(join(ROOT, "src")) > statSync(join(ROOT, "dist", "index.js")).mtimeMs) {
+  process.stderr.write("warning: src/ is newer than dist/ (this job runs the compiled package): run `npm run build`\n");
+}
 
 /** Command-line options. */
 export interface JobOptions {

@@ -15,7 +15,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "../../src/index.ts";
+// the job runs the compiled package (see examples/stackoverflow.ts): watch its client
+import { Client } from "shoal";
 import { generateStacklite } from "../../src/datasets/stacklite.ts";
 import { compareAnswers } from "../../bench/stacklite/compare_answers.ts";
 import { runJob } from "../../examples/stackoverflow.ts";
