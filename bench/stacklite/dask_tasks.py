@@ -11,31 +11,17 @@ then tasks 5 and 6 run again as tasks 7 and 8. Exact median from
 value_counts (Dask has no exact median for several partitions). Top-5 ties:
 key ascending, as the pandas reference.
 """
-import argparse, json, math, os, signal, sys, time
+import argparse, json, os, signal, sys, time
 
 import dask.dataframe as dd
 import pandas as pd
 from dask.distributed import Client, LocalCluster
 
+from pandas_tasks import num, top  # same JSON numbers and top-5 tie-break as the reference
+
 DTYPES_Q = {"Id": "int64", "CreationDate": "object", "ClosedDate": "object", "DeletionDate": "object",
             "Score": "int64", "OwnerUserId": "float64", "AnswerCount": "float64"}
 DTYPES_T = {"Id": "int64", "Tag": "object"}
-
-
-def num(x):
-    if x is None:
-        return None
-    x = float(x) if not isinstance(x, int) else x
-    if isinstance(x, float):
-        if math.isnan(x):
-            return None
-        if x.is_integer() and abs(x) < 2**53:
-            return int(x)
-    return x
-
-
-def top(df, by, key, n=5):
-    return df.sort_values([by, key], ascending=[False, True], kind="mergesort").head(n)
 
 
 def main():

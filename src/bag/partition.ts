@@ -17,6 +17,7 @@ import { gzipSync } from "node:zlib";
 import { BagTaskError } from "./errors.ts";
 import { hashString, mix } from "./hash.ts";
 import { resolveUser, type UserFn } from "./user-fn.ts";
+import { preview } from "../utils/preview.ts";
 
 /** Where a partition's items come from. */
 export type Source =
@@ -63,16 +64,6 @@ function pluckOne(x: unknown, key: string | number, op: { hasDefault: boolean; d
   }
   if (op.hasDefault) return op.dflt;
   throw new BagTaskError(`pluck: key ${JSON.stringify(key)} is missing from an item of partition ${part} (${preview(x)}); pass a default: pluck(key, default)`, "pluck", part);
-}
-
-function preview(x: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(x) ?? String(x);
-  } catch {
-    s = String(x);
-  }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /** Builds the per-item chain of `ops` (no mapPartitions among them) ending in `sink`. */

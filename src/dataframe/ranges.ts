@@ -19,7 +19,7 @@
  */
 import pl from "nodejs-polars";
 import type { Frame } from "./engine.ts";
-import type { ExprNode } from "./frame-expr.ts";
+import { outputName } from "./frame-expr.ts";
 import type { Op } from "./frame-plan.ts";
 import { typeOf } from "./frame-utils.ts";
 
@@ -59,18 +59,6 @@ export function measureRanges(df: Frame): PartitionRanges {
     });
   }
   return { rows: df.height, columns };
-}
-
-/** The name polars gives an expression's output (alias, else its first column). */
-function outputName(n: ExprNode): string | null {
-  switch (n.t) {
-    case "alias": return n.name;
-    case "col": return n.name;
-    case "lit": return null;
-    case "bin": return outputName(n.l);
-    case "when": return outputName(n.then);
-    default: return outputName(n.e);
-  }
 }
 
 /**

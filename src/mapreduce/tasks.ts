@@ -22,6 +22,7 @@ import type { Counters, Emitted, JobClass, MRJob, MRStep } from "./job.ts";
 import { RawValueProtocol, type Protocol } from "./protocols.ts";
 import { foldOf } from "./fold.ts";
 import { StringTable } from "./string-table.ts";
+import { preview } from "../utils/preview.ts";
 
 /** The job as it travels in task arguments: its class and passthrough options. */
 export interface JobRef {
@@ -91,16 +92,6 @@ function checkPair(kv: unknown): asserts kv is readonly [unknown, unknown] {
   if (!Array.isArray(kv) || kv.length !== 2) {
     throw new TypeError(`each output must be a [key, value] pair, got ${preview(kv)}`);
   }
-}
-
-function preview(x: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(x) ?? String(x);
-  } catch {
-    s = String(x);
-  }
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 function userError(err: unknown, phase: "mapper" | "combiner" | "reducer", step: number, input: string): MapReduceTaskError {
