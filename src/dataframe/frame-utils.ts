@@ -79,3 +79,30 @@ export function scalar(df: Frame): unknown {
   const s = df.getColumns()[0];
   return s === undefined || s.len() === 0 ? null : s.get(0);
 }
+
+/** Below this many rows a join or group-by is cheap either way: no sortedness check. */
+const SORTED_MIN_ROWS = 10_000;
+/** Positions probed before the full check (a cheap way to reject unsorted columns). */
+const SORTED_PROBES = 64;
+
+/**
+ * `df` with polars' "sorted ascending" flag set on the numeric column `name`
+ * when its values (no missing ones) already are in ascending order; else
+ * `df` unchanged. polars joins two flagged keys by merging instead of
+ * hashing (measured on a StackLite block, one thread: inner join 367 →
+ * 106 ms, left join 63 ms) and groups a flagged key by slicing runs. The
+ * flag comes from sorting the column, which is cheap on sorted data, and is
+ * kept only when the sorted column equals the original (so no row moves).
+ * A strided probe of 64 values rejects most unsorted columns first.
+ */
+export function flagSorted(df: Frame, name: string): Frame {
+  if (df.height < SORTED_MIN_ROWS || !df.columns.includes(name)) return df;
+  const s = df.getColumn(name);
+  const t = typeOf(s);
+  if ((t !== "int64" && t !== "float64") || s.nullCount() > 0) return df;
+  const step = Math.floor((s.len() - 1) / (SORTED_PROBES - 1));
+  const probe = s.gather(Array.from({ length: SORTED_PROBES }, (_, i) => i * step)).toArray() as (number | bigint)[];
+  for (let i = 1; i < probe.length; i++) if (!(probe[i - 1]! <= probe[i]!)) return df;
+  const sorted = s.sort();
+  return sorted.seriesEqual(s) ? df.withColumns(sorted) : df;
+}

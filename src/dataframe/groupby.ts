@@ -91,8 +91,9 @@ export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec
   const outs = validate(keys, spec);
   for (const k of keys) column(df, k, "groupBy");
   const raw = isRawRows(df, keys);
-  // raw rows come normalised from groupByRows
-  const d = raw ? df.drop(RAW_ROWS) : normalizeKeys(df, keys, opts);
+  // raw rows come normalised from groupByRows; they are many groups per row by choice (preferRows): sort them
+  const ordered = outs.some(([, , agg]) => agg === "first" || agg === "last");
+  const d = raw ? presort(df.drop(RAW_ROWS), keys, ordered) : normalizeKeys(df, keys, opts);
   const exprs: pl.Expr[] = [];
   for (const [, col, agg, i] of outs) {
     // `size` reads no values: raw-row shards (see groupByRows) do not carry its column
@@ -125,6 +126,26 @@ export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec
   } catch (err) {
     throw new EngineError("groupByPartial", String((err as Error).message ?? err), { cause: err });
   }
+}
+
+/** Rows from which {@link presort} sorts (below, hashing is cheap anyway). */
+const PRESORT_MIN_ROWS = 50_000;
+
+/**
+ * Rows sorted by their single numeric key, for a group-by with many groups
+ * per row: polars groups a column it knows to be sorted by slicing runs
+ * instead of hashing, and hashing into a million small groups is slow.
+ * Measured on a StackLite block (1.26M rows, 0.82 groups per row, one
+ * thread): hash group-by 284–347 ms; sort 83–112 ms + group-by 42–56 ms.
+ * The sort is stable when `stable` (first/last depend on row order); other
+ * keys (several, text, with missing values) are left to hashing.
+ */
+function presort(df: Frame, keys: readonly string[], stable: boolean): Frame {
+  if (keys.length !== 1 || df.height < PRESORT_MIN_ROWS) return df;
+  const s = df.getColumn(keys[0]!);
+  const t = typeOf(s);
+  if ((t !== "int64" && t !== "float64") || s.nullCount() > 0) return df;
+  return df.sort(keys[0]!, false, true, stable);
 }
 
 /**

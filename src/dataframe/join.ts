@@ -17,7 +17,7 @@
 import pl from "nodejs-polars";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError, EngineError } from "./errors.ts";
-import { column, typeOf } from "./frame-utils.ts";
+import { column, flagSorted, typeOf } from "./frame-utils.ts";
 import { isCategorical, toPolarsType, widenType, type ColumnType } from "./schema.ts";
 
 /** Join strategies of {@link mergePartitions}. */
@@ -89,6 +89,11 @@ export function mergePartitions(left: Frame, right: Frame, opts: MergeOptions): 
   const useHelpers = nullsEqual && anyNull;
   try {
     if (!useHelpers) {
+      // keys already in order (e.g. range-aligned partitions of tables stored by key) merge instead of hashing
+      if (keys.length === 1 && how !== "outer") {
+        L = flagSorted(L, keys[0]!);
+        R = flagSorted(R, keys[0]!);
+      }
       if (how === "outer") return L.join(R, { on: keys, how: "full", coalesce: true } as never);
       return L.join(R, { on: keys, how } as never);
     }

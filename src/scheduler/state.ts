@@ -43,6 +43,13 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   validate: false,
 };
 
+/**
+ * A task whose inputs hold more than this is placed by data locality, never
+ * queued as root-ish: moving its inputs costs more than waiting for a
+ * thread where they are (1 MiB takes ~10 ms at the assumed bandwidth).
+ */
+export const ROOTISH_MAX_DEP_BYTES = 1 << 20;
+
 export type Outgoing =
   | { to: "worker"; address: string; msg: { op: string; [k: string]: unknown } }
   | { to: "client"; id: string; msg: { op: string; [k: string]: unknown } };
@@ -689,7 +696,12 @@ export class SchedulerState {
   isRootish(ts: TaskState): boolean {
     if (!Number.isFinite(this.config.workerSaturation)) return false;
     if (ts.dependencies.size >= 5) return false;
-    return ts.group.size > 2 * Math.max(1, this.totalThreads) && ts.group.depKeys.size < 5;
+    if (!(ts.group.size > 2 * Math.max(1, this.totalThreads) && ts.group.depKeys.size < 5)) return false;
+    // Dask's rule also queues the many small tasks that pick pieces out of a few large results
+    // (the buckets of a shuffle split); those belong where their input is, not on any free thread
+    let depBytes = 0;
+    for (const d of ts.dependencies) depBytes += Math.max(0, d.nbytes);
+    return depBytes <= ROOTISH_MAX_DEP_BYTES;
   }
 
   /** How many tasks a worker may hold at once when tasks are queued. */

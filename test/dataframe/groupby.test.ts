@@ -153,6 +153,21 @@ test("first/last keep the partition order across raw and partial shards", async 
   }
 });
 
+test("raw rows of a large numeric key (sorted before grouping) equal the one-shot result, first/last in order", async () => {
+  // > 50,000 rows per bucket, many groups per row, keys in no order: the raw-row bucket sorts (stably) before grouping
+  const n = 150_000;
+  const big = pl.DataFrame([
+    pl.Series("k", Array.from({ length: n }, (_, i) => (i * 7919) % 110_000), pl.Int64),
+    pl.Series("v", Array.from({ length: n }, (_, i) => (i % 13 === 5 ? null : ((i * 31) % 101) - 50.25))),
+    pl.Series("s", Array.from({ length: n }, (_, i) => `r${i}`)),
+  ]);
+  const parts = [big.slice(0, 70_000), big.slice(70_000, 80_000)];
+  const sp: AggSpec = { first: ["s", "first"], last: ["s", "last"], n: ["v", "count"], m: ["v", "mean"], t: ["v", "sum"], z: ["s", "size"] };
+  const want = groupByAgg(big, ["k"], sp);
+  sameResult(await distributed(parts, ["rows", "rows"], ["k"], sp, {}, 2), want, ["k"], "raw rows");
+  sameResult(await distributed(parts, ["rows", "partial"], ["k"], sp, {}, 1), want, ["k"], "raw + partial");
+});
+
 test("raw rows carry only the keys and the aggregated columns, keys normalised", () => {
   const df = pl.DataFrame([pl.Series("k", [1, NaN, null, 2]), pl.Series("v", [1, 2, 3, 4], pl.Int64), pl.Series("other", ["a", "b", "c", "d"]), pl.Series("w", [1, 2, 3, 4])]);
   const sp: AggSpec = { n: ["w", "size"], s: ["v", "sum"], c: ["k", "count"] };

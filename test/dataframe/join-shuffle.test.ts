@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import pl from "nodejs-polars";
 import { mergePartitions } from "../../src/dataframe/join.ts";
 import { hashPartition, partitionIds, concat } from "../../src/dataframe/shuffle.ts";
+import { flagSorted } from "../../src/dataframe/frame-utils.ts";
 
 const left = pl.DataFrame([pl.Series("k", [1.0, null, 2.0, null]), pl.Series("a", [1, 2, 3, 4], pl.Int64), pl.Series("z", ["l1", "l2", "l3", "l4"])]);
 const right = pl.DataFrame([pl.Series("k", [null, 1, 3], pl.Int64), pl.Series("b", [10, 20, 30], pl.Int64), pl.Series("z", ["r1", "r2", "r3"])]);
@@ -55,4 +56,42 @@ test("hash partition ids are identical in another process", () => {
     process.stdout.write(JSON.stringify([...partitionIds(keys, ["k", "n"], 7).toArray()]));`;
   const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8" });
   assert.deepEqual(JSON.parse(out), here);
+});
+
+test("joins of keys already in order (merge path) equal joins of shuffled keys (hash path)", () => {
+  // many-to-many: runs of equal keys on both sides, gaps, keys only on one side
+  const n = 20_000;
+  const lk = Array.from({ length: n }, (_, i) => Math.floor(i / 3) * 2);
+  const rk = Array.from({ length: 3 * n }, (_, i) => Math.floor(i / 7) + 100);
+  const L = pl.DataFrame([pl.Series("k", lk, pl.Int64), pl.Series("a", lk.map((_, i) => i), pl.Int64)]);
+  const R = pl.DataFrame([pl.Series("k", rk, pl.Int64), pl.Series("b", rk.map((_, i) => i), pl.Int64)]);
+  assert.notEqual(flagSorted(L, "k"), L, "sorted keys are flagged");
+  const rev = (d: pl.DataFrame): pl.DataFrame => d.select(pl.all().reverse());
+  assert.equal(flagSorted(rev(L), "k").getColumn("k").seriesEqual(rev(L).getColumn("k")), true);
+  const canon = (d: pl.DataFrame): Record<string, unknown>[] => d.sort(d.columns, false, true).toRecords();
+  for (const how of ["inner", "left", "anti"] as const) {
+    const fast = mergePartitions(L, R, { on: "k", how });
+    const slow = mergePartitions(rev(L), rev(R), { on: "k", how });
+    assert.ok(fast.height > 0, how);
+    assert.deepEqual(canon(fast), canon(slow), how);
+  }
+});
+
+test("flagSorted leaves unsorted, missing-key, text and small columns alone", () => {
+  const n = 12_000;
+  const up = Array.from({ length: n }, (_, i) => i);
+  const swapped = up.slice();
+  [swapped[5000], swapped[5001]] = [swapped[5001]!, swapped[5000]!]; // between probes: caught by the full check
+  const df = (vals: (number | null)[]): pl.DataFrame => pl.DataFrame([pl.Series("k", vals, pl.Float64)]);
+  const sw = df(swapped);
+  assert.equal(flagSorted(sw, "k"), sw);
+  const withNull = df([null, ...up.slice(1)]);
+  assert.equal(flagSorted(withNull, "k"), withNull);
+  const small = df(up.slice(0, 100));
+  assert.equal(flagSorted(small, "k"), small);
+  const text = pl.DataFrame([pl.Series("k", up.map((i) => String(i).padStart(6, "0")))]);
+  assert.equal(flagSorted(text, "k"), text);
+  const sorted = df(up);
+  assert.notEqual(flagSorted(sorted, "k"), sorted);
+  assert.deepEqual(flagSorted(sorted, "k").getColumn("k").toArray(), up);
 });

@@ -99,6 +99,33 @@ test("short root tasks get more slots so that round trips do not idle the thread
   assert.ok(more.length >= 10 && more.length <= 64, `pipelined ${more.length}`);
 });
 
+test("many small tasks picking pieces out of a few large results run where those results are", () => {
+  // a shuffle split: 4 split tasks, then 16 picks (one per split and bucket); Dask's root-ish rule
+  // (big group, < 5 dependency tasks) would queue the picks and send them to any free thread
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  const splits = Array.from({ length: 4 }, (_, i) => task(`split-${i}`, [], i));
+  const picks = Array.from({ length: 16 }, (_, j) => task(`pick-${j}`, [`split-${j % 4}`], 10 + j));
+  s.updateGraph("c", [...splits, ...picks], picks.map((t) => t.key));
+  s.drain();
+  const where = new Map<string, string>();
+  // finish the splits one at a time, each on its worker, while the other worker is idle
+  for (let round = 0; round < 4; round++) {
+    const running = [...s.tasks.values()].filter((t) => t.key.startsWith("split-") && t.state === "processing");
+    const ts = running[0]!;
+    where.set(ts.key, ts.processingOn!.address);
+    finish(s, ts.processingOn!.address, ts.key, 15_000_000);
+    s.drain();
+  }
+  for (const p of picks) {
+    const ts = s.tasks.get(p.key)!;
+    assert.equal(ts.state, "processing", p.key);
+    assert.equal(ts.processingOn!.address, where.get(p.deps[0]!), `${p.key} runs where ${p.deps[0]} is`);
+  }
+  assert.equal(s.queued.size, 0);
+});
+
 test("queuing off (workerSaturation Infinity) sends everything", () => {
   const { s } = make({ workerSaturation: Infinity });
   addWorker(s, "w1");
