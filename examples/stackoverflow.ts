@@ -193,7 +193,11 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     let tags = await readCsv(join(dir, "question_tags*.csv"), { naValues: ["NA"], blocksize, dtypes: { Tag: "category" } });
     log(`questions: ${q}\nquestion_tags: ${tags}`);
     if (o.persist) {
-      [q, tags] = await Promise.all([q.persist(client), tags.persist(client)]);
+      // one table after the other: each table's partitions then spread evenly over the workers (every
+      // later task on a table runs where its partitions are; persisted together, one worker can end up
+      // with most of one table's partitions and the other with most of the other's)
+      q = await q.persist(client);
+      tags = await tags.persist(client);
     }
     log(`load${o.persist ? " (persist)" : " (lazy)"}: ${lap("load").toFixed(2)} s`);
     const a: Answers = {};

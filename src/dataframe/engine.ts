@@ -45,6 +45,8 @@ export interface PartitionEngine {
   fromIpc(buf: Uint8Array, columns?: readonly string[]): Frame;
   /** Concatenate frames with identical schemas (vertical). */
   concat(dfs: readonly Frame[]): Frame;
+  /** Bytes the frame's buffers hold in memory (an estimate: shared buffers count once per frame). */
+  estimatedBytes(df: Frame): number;
 }
 
 function wrap<T>(op: string, fn: () => T): T {
@@ -87,6 +89,12 @@ export const polarsEngine: PartitionEngine = {
     const isFile = b.length >= 6 && b.toString("latin1", 0, 6) === "ARROW1";
     const opts = columns ? { columns: [...columns] } : {};
     return wrap("polars readIPC", () => (isFile ? pl.readIPC(b, opts) : pl.readIPCStream(b, opts)));
+  },
+  estimatedBytes(df) {
+    // polars' own estimate (not in nodejs-polars' typed API); else 8 bytes per value
+    const native = (df as unknown as { _df?: { estimatedSize?: () => number } })._df;
+    const n = typeof native?.estimatedSize === "function" ? Number(native.estimatedSize()) : NaN;
+    return Number.isFinite(n) && n >= 0 ? n : df.height * df.width * 8;
   },
   concat(dfs) {
     if (dfs.length === 0) throw new EngineError("concat", "no frames to concatenate");

@@ -12,7 +12,7 @@ import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
 import { groupByFinalize, groupByMerge, groupByPartial, groupByRows, preferRows, type AggSpec, type GroupByOptions } from "./groupby.ts";
-import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, serializePartial, toIpc } from "./ipc.ts";
+import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, residentFrame, serializePartial, toIpc } from "./ipc.ts";
 import { measureRanges, type PartitionRanges } from "./ranges.ts";
 import { reductions, type Reduction } from "./reductions.ts";
 import type { ColumnType } from "./schema.ts";
@@ -97,14 +97,14 @@ export function finalizeFrame(spec: ReductionSpec, index: number, part: Uint8Arr
 }
 
 /**
- * Evaluate a partition and return it as Arrow IPC (persist, collect, sort
- * inputs), lz4-compressed (3.5x smaller for the StackLite tables at the same
- * write speed: less memory held, spilled and moved). The frame is remembered
- * as the bytes' decoded value, so later tasks on this thread never decode it.
+ * Evaluate a partition for persist, collect and sort inputs. The frame stays
+ * in this thread ({@link residentFrame}); its Arrow IPC bytes are written
+ * only when it must leave the thread, lz4-compressed (3.5x smaller for the
+ * StackLite tables at the same write speed: less memory held, spilled and
+ * moved). Later tasks on this thread use the frame itself.
  */
 export async function materialize(plan: PartitionPlan): Promise<Buffer> {
-  const df = await evalPlan(plan);
-  return detachableIpc(toIpc(df, { compression: "lz4" }), df);
+  return residentFrame(await evalPlan(plan), { compression: "lz4" });
 }
 
 /** Key ranges of a partition's numeric columns (after `persist`). */

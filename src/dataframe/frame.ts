@@ -275,13 +275,18 @@ export class DataFrame {
     const [drive, other] = rightDrives ? [right, this as DataFrame] : [this as DataFrame, right];
     const pairs = alignByRanges(drive.ranges, other.ranges, key, { nullsEqual });
     if (!pairs) return null;
+    // a partner's own operations (typically a projection) run once, where the partner is, as a
+    // task of their own: a partner on another worker then travels as the few columns the join
+    // needs, and one shared by two driving partitions is evaluated once
+    const slimPartners = other.plans.map((p): PartitionPlan =>
+      p.ops.length === 0 && p.source.kind === "ipc" ? p : { source: { kind: "ipc", data: delayed(materialize)(p), schema: other.schema }, ops: [] });
     const plans = drive.plans.map((p, i): PartitionPlan => {
       const b = pairs.bounds[i];
       let keep: Expr | null = null;
       if (b && Number.isFinite(b[0])) keep = col(key).gte(b[0]);
       if (b && Number.isFinite(b[1])) keep = keep ? keep.and(col(key).lte(b[1])) : col(key).lte(b[1]);
       if (keep && nullsEqual) keep = keep.or(col(key).isNull());
-      const partners = pairs.partners[i]!.map((j) => other.plans[j]!);
+      const partners = pairs.partners[i]!.map((j) => slimPartners[j]!);
       const trimmed: PartitionPlan = partners.length === 0
         ? { source: { kind: "empty", schema: other.schema }, ops: [] }
         : { source: { kind: "union", parts: partners, schema: other.schema }, ops: keep ? [{ op: "filter", pred: keep.node }] : [] };

@@ -13,8 +13,8 @@ import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
-import { DEFAULT_THREAD_CACHE_BYTES, Executor } from "./executor.ts";
-import { DataStore, payloadSize } from "./store.ts";
+import { DEFAULT_THREAD_CACHE_BYTES, Executor, type DepPayload } from "./executor.ts";
+import { DataStore, Resident, payloadSize } from "./store.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
 import { keyPrefix } from "../protocol/keys.ts";
@@ -76,6 +76,8 @@ export class WorkerServer {
   private store!: DataStore;
   private memoryTimer: NodeJS.Timeout | null = null;
   private lastGc = 0;
+  /** Resident values are being written to be spilled (see spillTo). */
+  private writingResidents = false;
   private readonly memory: MemoryThresholds;
   private scheduler: Comm | null = null;
   private listener: Listener | null = null;
@@ -119,6 +121,14 @@ export class WorkerServer {
     const cacheBytes = this.opts.threadCacheBytes ??
       (limit > 0 ? Math.min(DEFAULT_THREAD_CACHE_BYTES, Math.floor(limit / 8 / this.nthreads)) : DEFAULT_THREAD_CACHE_BYTES);
     this.executor = new Executor(this.nthreads, this.code.dir, this.opts.threadEnv ?? {}, cacheBytes);
+    this.executor.onEncoded = (key, p) => {
+      this.store.replaceResident(key, p);
+    };
+    this.executor.onLost = (keys) => {
+      log("worker", `${this.name}: an executor thread died holding ${keys.length} stored value(s); they will be recomputed`);
+      this.sm.lostData(keys, this.address);
+      this.run();
+    };
     const comm = await connect(this.opts.scheduler, this.connectOptions());
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
     const scheme = parseAddress(this.opts.scheduler).scheme;
@@ -310,11 +320,12 @@ export class WorkerServer {
         this.executor?.forget([ins.key]);
         return;
       case "execute": {
-        const deps: [string, Payload][] = [];
+        const deps: [string, DepPayload][] = [];
         const wt = sm.tasks.get(ins.key);
         if (wt) for (const d of wt.deps) {
           const p = this.store.get(d.key);
-          if (p) deps.push([d.key, p]);
+          if (p instanceof Resident) deps.push([d.key, null]); // held by an executor thread
+          else if (p) deps.push([d.key, p]);
         }
         // Tell the scheduler the task is executing once it has run for a
         // moment: only executing tasks are blamed when a worker dies, and
@@ -337,14 +348,14 @@ export class WorkerServer {
           clearTimeout(started);
           if (sm !== this.sm) return;
           if (r.ok) {
-            this.store.set(ins.key, r.result);
+            this.store.set(ins.key, r.result ?? new Resident(r.nbytes));
             this.spillIfNeeded();
             sm.executeSuccess(ins.key, ins.runId, {
               nbytes: r.nbytes,
               type: r.type,
               start: r.start,
               stop: r.stop,
-              ...(r.nbytes <= INLINE_RESULT_BYTES ? { inline: r.result } : {}),
+              ...(r.result && r.nbytes <= INLINE_RESULT_BYTES ? { inline: r.result } : {}),
             });
           } else {
             sm.executeFailure(ins.key, { ...r.error, data: { ...(r.error.data ?? {}), worker: this.address } }, r.start, r.stop);
@@ -402,8 +413,32 @@ export class WorkerServer {
   private spillIfNeeded(): void {
     const limit = this.opts.memoryLimit ?? 0;
     if (limit <= 0) return;
-    const target = this.memory.target * limit;
-    if (this.store.memoryBytes > target) this.store.spillUntil(target, this.inUse());
+    this.spillTo(this.memory.target * limit);
+  }
+
+  /**
+   * Spills least-recently-used values until managed memory is at most
+   * `target`; resident values are written by their thread first (in the
+   * background, one after the other), then spilled.
+   */
+  private spillTo(target: number): void {
+    if (this.store.memoryBytes <= target) return;
+    const keep = this.inUse();
+    this.store.spillUntil(target, keep);
+    if (this.store.memoryBytes <= target || this.writingResidents) return;
+    const keys = this.store.residentsOver(target, keep);
+    if (keys.length === 0) return;
+    this.writingResidents = true;
+    const store = this.store;
+    void (async () => {
+      for (const k of keys) {
+        if (store !== this.store || this.closing) break;
+        if (store.isResident(k)) await this.executor!.encode(k).catch(() => undefined);
+        store.spillUntil(target, this.inUse());
+        if (store.memoryBytes <= target) break;
+      }
+      this.writingResidents = false;
+    })();
   }
 
   /** Inputs of executing tasks stay in memory. */
@@ -431,7 +466,7 @@ export class WorkerServer {
       rss = process.memoryUsage.rss();
     }
     if (rss > m.spill * limit && this.store.memoryBytes > 0) {
-      this.store.spillUntil(Math.max(0, this.store.memoryBytes - (rss - m.target * limit)), this.inUse());
+      this.spillTo(Math.max(0, this.store.memoryBytes - (rss - m.target * limit)));
     }
     const pause = rss > m.pause * limit;
     if (pause !== this.sm.paused) {
@@ -451,14 +486,18 @@ export class WorkerServer {
   private serveData(comm: Comm): void {
     comm.onMessage((m) => {
       if (m.op !== Op.getData) return;
-      const data: Record<string, Payload> = {};
-      const missing: string[] = [];
-      for (const k of m["keys"] as string[]) {
-        const p = this.store.get(k);
-        if (p) data[k] = asPayload(p);
-        else missing.push(k);
-      }
-      comm.reply(m, { data, missing });
+      void (async () => {
+        const data: Record<string, Payload> = {};
+        const missing: string[] = [];
+        for (const k of m["keys"] as string[]) {
+          let p = this.store.get(k);
+          // a value resident in an executor thread: have its bytes written (the store keeps them)
+          if (p instanceof Resident) p = await this.executor!.encode(k).catch(() => undefined);
+          if (p) data[k] = asPayload(p);
+          else missing.push(k);
+        }
+        comm.reply(m, { data, missing });
+      })();
     });
   }
 

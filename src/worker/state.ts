@@ -155,6 +155,22 @@ export class WorkerStateMachine {
     this.ensureComputing();
   }
 
+  /**
+   * Values stored here were lost (the executor thread holding them died):
+   * forget them and tell the scheduler, which has them recomputed where
+   * they are still wanted. A task here that was about to use one fails.
+   */
+  lostData(keys: readonly string[], self: string): void {
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (!ts || ts.state !== WorkerTaskStatus.memory) continue;
+      ts.assigned = false;
+      this.forget(ts);
+      this.out.push({ type: "send", msg: { op: Op.missingData, key: k, errant: self } });
+    }
+    this.ensureComputing();
+  }
+
   /** Scattered data arrives. */
   putData(key: string, nbytes: number): void {
     let ts = this.tasks.get(key);

@@ -5,6 +5,11 @@
  * frames of the payload: Arrow IPC and binary stay binary), read back
  * transparently on access.
  *
+ * A value may also be *resident*: kept by the executor thread that computed
+ * it (a persisted DataFrame partition) and known here only by its size
+ * ({@link Resident}). It counts towards memory; the worker has its bytes
+ * written ({@link DataStore.residentsOver}) before it can spill or send it.
+ *
  * Spill files: `<dir>/<sha1(key)>.spill` = u32 nframes | u32 length × n |
  * header | frames. Written to a temporary name and renamed, so a half file is
  * never read back.
@@ -20,9 +25,18 @@ export function payloadSize(p: Payload): number {
   return n;
 }
 
+/** A value held by an executor thread, not as bytes here. */
+export class Resident {
+  constructor(readonly nbytes: number) {}
+}
+
+function entrySize(v: Payload | Resident): number {
+  return v instanceof Resident ? v.nbytes : payloadSize(v);
+}
+
 export class DataStore {
   /** In memory, least recently used first (Map insertion order). */
-  private readonly fast = new Map<string, Payload>();
+  private readonly fast = new Map<string, Payload | Resident>();
   private readonly slow = new Map<string, { path: string; nbytes: number }>();
   memoryBytes = 0;
   spilledBytes = 0;
@@ -43,14 +57,28 @@ export class DataStore {
     return [...this.fast.keys(), ...this.slow.keys()];
   }
 
-  set(key: string, p: Payload): void {
+  set(key: string, p: Payload | Resident): void {
     this.delete(key);
     this.fast.set(key, p);
-    this.memoryBytes += payloadSize(p);
+    this.memoryBytes += entrySize(p);
+  }
+
+  /** True when `key` is a {@link Resident} value. */
+  isResident(key: string): boolean {
+    return this.fast.get(key) instanceof Resident;
+  }
+
+  /** The bytes of a resident value were written: keep them instead (same recency). */
+  replaceResident(key: string, p: Payload): boolean {
+    const r = this.fast.get(key);
+    if (!(r instanceof Resident)) return false;
+    this.fast.set(key, p);
+    this.memoryBytes += payloadSize(p) - r.nbytes;
+    return true;
   }
 
   /** Returns the value, reading it back from disk if it was spilled. */
-  get(key: string): Payload | undefined {
+  get(key: string): Payload | Resident | undefined {
     const p = this.fast.get(key);
     if (p) {
       // mark as recently used
@@ -73,7 +101,7 @@ export class DataStore {
     const p = this.fast.get(key);
     if (p) {
       this.fast.delete(key);
-      this.memoryBytes -= payloadSize(p);
+      this.memoryBytes -= entrySize(p);
     }
     const s = this.slow.get(key);
     if (s) {
@@ -88,10 +116,27 @@ export class DataStore {
     let spilled = 0;
     for (const [key, p] of this.fast) {
       if (this.memoryBytes <= targetBytes) break;
-      if (keep.has(key)) continue;
+      if (keep.has(key) || p instanceof Resident) continue;
       spilled += this.spillOne(key, p);
     }
     return spilled;
+  }
+
+  /**
+   * Resident values that would have to be written (and then spilled), least
+   * recently used first, for memory bytes to reach `targetBytes` (after
+   * {@link spillUntil} spilled what it could).
+   */
+  residentsOver(targetBytes: number, keep: ReadonlySet<string> = new Set()): string[] {
+    const out: string[] = [];
+    let over = this.memoryBytes - targetBytes;
+    for (const [key, p] of this.fast) {
+      if (over <= 0) break;
+      if (keep.has(key) || !(p instanceof Resident)) continue;
+      out.push(key);
+      over -= p.nbytes;
+    }
+    return out;
   }
 
   private spillOne(key: string, p: Payload): number {

@@ -26,6 +26,15 @@ export interface ThreadTask {
   cacheInputs: boolean;
   /** Keep the result in the cache (its buffers are then copied, not transferred, to the worker). */
   cacheResult: boolean;
+  /** A result that can stay a thread-resident value (see below) may do so; else it is encoded now. */
+  resident: boolean;
+}
+
+/** Write the bytes of the thread-resident value of `key` (the worker must hand it out). */
+export interface ThreadEncode {
+  type: "encode";
+  id: number;
+  key: string;
 }
 
 export interface ThreadEvict {
@@ -38,9 +47,19 @@ export interface ThreadGc {
   type: "gc";
 }
 
+/**
+ * A finished task. `result: null` with `resident: true`: the value stays in
+ * this thread's cache, where only this thread can read it; `nbytes` is its
+ * size in memory, and its bytes are written on request ({@link ThreadEncode}).
+ */
 export type ThreadResult =
-  | { id: number; ok: true; result: Payload; nbytes: number; type: string; start: number; stop: number }
+  | { id: number; ok: true; result: Payload | null; resident?: true; nbytes: number; type: string; start: number; stop: number }
   | { id: number; ok: false; error: ReturnType<typeof errorToRecord>; start: number; stop: number };
+
+/** The answer to a {@link ThreadEncode}. */
+export type ThreadEncoded =
+  | { encoded: true; id: number; ok: true; result: Payload; nbytes: number }
+  | { encoded: true; id: number; ok: false; error: ReturnType<typeof errorToRecord> };
 
 process.setSourceMapsEnabled(true);
 const codeDir = (workerData as { codeDir: string }).codeDir;
@@ -59,6 +78,19 @@ const cache = new Map<string, unknown>();
 function isDetachable(v: unknown): boolean {
   const set = (globalThis as Record<symbol, unknown>)[Symbol.for("shoal.detachable")];
   return set instanceof WeakSet && typeof v === "object" && v !== null && set.has(v);
+}
+
+/**
+ * Task results registered in the WeakMap at
+ * `globalThis[Symbol.for("shoal.resident")]` (the DataFrame layer's
+ * persisted partitions): placeholders for a value that lives in this thread
+ * and can write its own bytes. The thread keeps such a result instead of
+ * serializing it, until the worker asks for the bytes.
+ */
+interface ResidentValue { nbytes: number; encode(): unknown }
+function residentOf(v: unknown): ResidentValue | undefined {
+  const map = (globalThis as Record<symbol, unknown>)[Symbol.for("shoal.resident")];
+  return map instanceof WeakMap && typeof v === "object" && v !== null ? (map.get(v) as ResidentValue | undefined) : undefined;
 }
 
 function typeName(v: unknown): string {
@@ -106,6 +138,15 @@ async function run(t: ThreadTask): Promise<void> {
     const fn = await resolveFn(spec.f, codeDir);
     let value = fn(...spec.a);
     if (value && typeof (value as Promise<unknown>).then === "function") value = await value;
+    const res = residentOf(value);
+    if (res && t.resident) {
+      cache.set(t.key, value);
+      const msg: ThreadResult = { id: t.id, ok: true, result: null, resident: true, nbytes: res.nbytes, type: typeName(value), start, stop: Date.now() / 1000 };
+      port.postMessage(msg);
+      releaseNative(Date.now() / 1000 - start);
+      return;
+    }
+    if (res) value = res.encode();
     const result = serialize(value);
     const stop = Date.now() / 1000;
     const msg: ThreadResult = { id: t.id, ok: true, result, nbytes: payloadBytes(result), type: typeName(value), start, stop };
@@ -152,7 +193,24 @@ function releaseNative(seconds: number): void {
   }
 }
 
-port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc) => {
+function encodeResident(m: ThreadEncode): void {
+  try {
+    const res = residentOf(cache.get(m.key));
+    if (!res) throw new Error(`${m.key} is not a resident value of this thread`);
+    const result = serialize(res.encode());
+    const msg: ThreadEncoded = { encoded: true, id: m.id, ok: true, result, nbytes: payloadBytes(result) };
+    port.postMessage(msg, transferables(result));
+  } catch (err) {
+    const msg: ThreadEncoded = { encoded: true, id: m.id, ok: false, error: errorToRecord(err) };
+    port.postMessage(msg);
+  }
+}
+
+port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc | ThreadEncode) => {
+  if (m.type === "encode") {
+    encodeResident(m);
+    return;
+  }
   if (m.type === "gc") {
     (globalThis as { gc?: () => void }).gc?.();
     return;
