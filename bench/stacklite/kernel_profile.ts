@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { readCsvPartition } from "../../src/dataframe/csv.ts";
-import { fromIpc, toIpc } from "../../src/dataframe/ipc.ts";
+import { fromIpc, toIpc, travelForm } from "../../src/dataframe/ipc.ts";
 import { estimateGroupRatio, groupByCombine, groupByFinalize, groupByPartial, type AggSpec } from "../../src/dataframe/groupby.ts";
 import { groupByBucket, groupBySplit, type GroupByShardKind } from "../../src/dataframe/frame-tasks.ts";
 import { rememberDecoded } from "../../src/dataframe/ipc.ts";
@@ -114,7 +114,8 @@ async function groupByRun(frames: pl.DataFrame[], keys: string[], spec: AggSpec,
   await gc();
   let c0 = cpuMs(), t0 = performance.now();
   const splits: Buffer[][] = [];
-  for (const p of plans) splits.push(await groupBySplit(p, keys, spec, opts, frames.length, keyTypes, kind));
+  // every shard as it travels to another worker (Arrow IPC; shards picked on their own worker stay frames)
+  for (const p of plans) splits.push(travelForm(await groupBySplit(p, keys, spec, opts, frames.length, keyTypes, kind)));
   const split = cpuMs() - c0, splitWall = performance.now() - t0;
   c0 = cpuMs(); t0 = performance.now();
   let groups = 0;

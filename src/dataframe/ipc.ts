@@ -54,7 +54,7 @@ export function detachableIpc(buf: Buffer, df: Frame): Buffer {
 export interface ResidentValue {
   /** Bytes it holds in memory (for the worker's memory accounting). */
   nbytes: number;
-  /** Its bytes, when they must leave the thread: a transferable Arrow IPC buffer. */
+  /** Its bytes, when they must leave the thread: a transferable Arrow IPC buffer (an array of them for {@link residentFrames}). */
   encode(): Buffer;
 }
 
@@ -75,13 +75,40 @@ const RESIDENT = Symbol.for("shoal.resident");
 export function residentFrame(df: Frame, opts: { compression?: IpcCompression } = {}): Buffer {
   const placeholder = Buffer.alloc(0);
   decoded.set(placeholder, df);
-  const g = globalThis as Record<symbol, unknown>;
-  if (!(g[RESIDENT] instanceof WeakMap)) g[RESIDENT] = new WeakMap<object, ResidentValue>();
-  (g[RESIDENT] as WeakMap<object, ResidentValue>).set(placeholder, {
+  residents().set(placeholder, {
     nbytes: Math.max(1, engine().estimatedBytes(df)),
     encode: () => detachableIpc(toIpc(df, opts), df),
   });
   return placeholder;
+}
+
+/**
+ * The buckets of a shuffle split, each a {@link residentFrame}, as one
+ * thread-resident array: a bucket picked on this worker (`pickBucket`)
+ * stays a frame, and only buckets that travel to another worker are written
+ * as Arrow IPC. With one worker left (the StackLite job after the kill),
+ * no shard is written at all.
+ */
+export function residentFrames(dfs: readonly Frame[], opts: { compression?: IpcCompression } = {}): Buffer[] {
+  const out = dfs.map((df) => residentFrame(df, opts));
+  const map = residents();
+  map.set(out, {
+    nbytes: out.reduce((a, b) => a + map.get(b)!.nbytes, 0),
+    encode: () => out.map((b) => map.get(b)!.encode()) as unknown as Buffer,
+  });
+  return out;
+}
+
+/** What a value travels as: the bytes of a {@link residentFrame} or {@link residentFrames}, else the value itself. */
+export function travelForm<T>(x: T): T {
+  const r = typeof x === "object" && x !== null ? residents().get(x) : undefined;
+  return r ? (r.encode() as unknown as T) : x;
+}
+
+function residents(): WeakMap<object, ResidentValue> {
+  const g = globalThis as Record<symbol, unknown>;
+  if (!(g[RESIDENT] instanceof WeakMap)) g[RESIDENT] = new WeakMap<object, ResidentValue>();
+  return g[RESIDENT] as WeakMap<object, ResidentValue>;
 }
 
 /** True when this thread remembers the decoded frame of `buf`. */

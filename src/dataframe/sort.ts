@@ -27,7 +27,7 @@ import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, type PartitionPlan } from "./frame-plan.ts";
 import { column, typeOf } from "./frame-utils.ts";
-import { fromIpc, toIpc } from "./ipc.ts";
+import { fromIpc, residentFrames, toIpc } from "./ipc.ts";
 
 /** Rows sampled per input partition (evenly spaced). */
 export const SORT_SAMPLE_ROWS = 1000;
@@ -93,5 +93,5 @@ export async function sortSplit(plan: PartitionPlan, key: string, boundaries: (n
       }
     }
   }
-  return out.map((f) => toIpc(f, { compression: "lz4" }));
+  return residentFrames(out, { compression: "lz4" });
 }
