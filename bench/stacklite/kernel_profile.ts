@@ -119,7 +119,7 @@ async function groupByRun(frames: pl.DataFrame[], keys: string[], spec: AggSpec,
   const split = cpuMs() - c0, splitWall = performance.now() - t0;
   c0 = cpuMs(); t0 = performance.now();
   let groups = 0;
-  for (let j = 0; j < frames.length; j++) groups += fromIpc(groupByBucket(splits.map((s) => s[j]!), keys, spec, opts)).height;
+  for (let j = 0; j < frames.length; j++) groups += fromIpc(travelForm(groupByBucket(splits.map((s) => s[j]!), keys, spec, opts))).height;
   const bucket = cpuMs() - c0, wall = splitWall + performance.now() - t0;
   const mib = splits.flat().reduce((a, b) => a + b.length, 0) / 2 ** 20;
   return { split, bucket, wall, mib, groups };

@@ -169,13 +169,10 @@ export async function groupBySplit(plan: PartitionPlan, keys: string[], spec: Ag
   return residentFrames(hashPartition(out, keys, n, { keyTypes: shuffleKeyTypes(keyTypes) }), SHARD_IPC);
 }
 
-/** Group-by, phase 2: merge the shards of one bucket (partials and raw rows, in partition order) and finalize (Arrow IPC). */
+/** Group-by, phase 2: merge the shards of one bucket (partials and raw rows, in partition order) and finalize (a thread-resident frame). */
 export function groupByBucket(shards: Uint8Array[], keys: string[], spec: AggSpec, opts: GroupByOptions): Buffer {
   const merged = groupByMerge(shards.map((s) => fromIpcKnown(s)), keys, spec, opts, harmonize);
-  const out = groupByFinalize(merged, keys, spec, opts);
-  const buf = toIpc(out);
-  rememberDecoded(buf, out);
-  return buf;
+  return residentFrame(groupByFinalize(merged, keys, spec, opts), { compression: "lz4" });
 }
 
 /** Concatenate Arrow IPC partitions into one (broadcast side of a join). */
