@@ -176,7 +176,7 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
   // glibc malloc: a fixed mmap threshold returns freed frame and shard buffers to the OS at once
   // (with the dynamic threshold, large buffers end up in arenas that keep the pages): ~300 MiB
   // less peak RSS of the process tree at 5M questions, same speed.
-  const env: Record<string, string> = process.env["SHOAL_TEST_MALLOC"] === "dynamic" ? {} : { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "131072" };
+  const env = { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "131072" };
   const cluster = { nworkers: o.workers, nthreads: o.threads, env, ...(o.memoryLimit != null ? { memoryLimit: o.memoryLimit } : {}) };
   const client = await Client.connect(o.address ? { address: o.address } : { cluster });
   try {

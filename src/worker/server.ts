@@ -489,10 +489,13 @@ export class WorkerServer {
       void (async () => {
         const data: Record<string, Payload> = {};
         const missing: string[] = [];
-        for (const k of m["keys"] as string[]) {
-          let p = this.store.get(k);
-          // a value resident in an executor thread: have its bytes written (the store keeps them)
-          if (p instanceof Resident) p = await this.executor!.encode(k).catch(() => undefined);
+        // values resident in an executor thread: have their bytes written (the store keeps them), all
+        // requests at once, so that the thread writes them all as soon as its current task ends
+        const got = await Promise.all((m["keys"] as string[]).map(async (k): Promise<[string, Payload | undefined]> => {
+          const p = this.store.get(k);
+          return [k, p instanceof Resident ? await this.executor!.encode(k).catch(() => undefined) : p];
+        }));
+        for (const [k, p] of got) {
           if (p) data[k] = asPayload(p);
           else missing.push(k);
         }
