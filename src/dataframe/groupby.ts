@@ -137,8 +137,8 @@ const PRESORT_MIN_ROWS = 50_000;
  * instead of hashing, and hashing into a million small groups is slow.
  * Measured on a StackLite block (1.26M rows, 0.82 groups per row, one
  * thread): hash group-by 284–347 ms; sort 83–112 ms + group-by 42–56 ms.
- * Several chunks (shards) are merged into one first: sorting four chunks
- * took 300–344 ms, merging 90–116 ms and sorting the result 55–79 ms.
+ * (Merging a bucket's chunks into one before sorting was measured too: no
+ * faster end to end, and one more copy of the bucket in memory.)
  * The sort is stable when `stable` (first/last depend on row order); other
  * keys (several, text, with missing values) are left to hashing.
  */
@@ -147,9 +147,7 @@ function presort(df: Frame, keys: readonly string[], stable: boolean): Frame {
   const s = df.getColumn(keys[0]!);
   const t = typeOf(s);
   if ((t !== "int64" && t !== "float64") || s.nullCount() > 0) return df;
-  // polars gathers from one chunk several times faster than from many (shards arrive as several)
-  const one = s.chunkLengths().length > 1 ? df.rechunk() : df;
-  return one.sort(keys[0]!, false, true, stable);
+  return df.sort(keys[0]!, false, true, stable);
 }
 
 /**

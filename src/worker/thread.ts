@@ -8,6 +8,10 @@
  * `null` instead of a payload for a dependency the thread already holds, so
  * a chain of tasks on one worker passes values without copying or decoding.
  * Tasks must therefore not mutate their inputs (as with Dask's threads).
+ *
+ * A result registered as thread-resident (see `residentOf`) is not
+ * serialized at all: the thread keeps it and reports only its size; the
+ * worker asks for its bytes (`encode`) when they must leave the thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { resolveFn } from "../code/resolve.ts";
