@@ -14,41 +14,10 @@ import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { TaskHeap } from "./heap.ts";
 import { ClientState, TaskGroup, TaskState, TaskStatus, WorkerState, keyPrefix } from "./model.ts";
+import { DEFAULT_SCHEDULER_CONFIG, decideWorker, isRootish, slotsFor, type SchedulerConfig } from "./placement.ts";
 import { validateState } from "./validate.ts";
 
-export interface SchedulerConfig {
-  /** Deaths of a worker while executing a task before it errs (Dask: allowed-failures). */
-  allowedFailures: number;
-  /** Root tasks sent to a worker per thread (Dask: worker-saturation). `Infinity` disables queuing. */
-  workerSaturation: number;
-  /** Seconds assumed for a task group never seen before. */
-  unknownTaskDuration: number;
-  /** Bytes per second assumed between workers, for placement. */
-  bandwidth: number;
-  /** Round-trip seconds that queued short tasks must cover (keeps threads busy). */
-  pipelineLatency: number;
-  /** Upper bound of queued-task slots per thread from pipelining. */
-  maxPipelinePerThread: number;
-  /** Check invariants after every transition (tests). */
-  validate: boolean;
-}
-
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
-  allowedFailures: 3,
-  workerSaturation: 1.1,
-  unknownTaskDuration: 0.5,
-  bandwidth: 100e6,
-  pipelineLatency: 0.002,
-  maxPipelinePerThread: 64,
-  validate: false,
-};
-
-/**
- * A task whose inputs hold more than this is placed by data locality, never
- * queued as root-ish: moving its inputs costs more than waiting for a
- * thread where they are (1 MiB takes ~10 ms at the assumed bandwidth).
- */
-export const ROOTISH_MAX_DEP_BYTES = 1 << 20;
+export { DEFAULT_SCHEDULER_CONFIG, ROOTISH_MAX_DEP_BYTES, type SchedulerConfig } from "./placement.ts";
 
 export type Outgoing =
   | { to: "worker"; address: string; msg: { op: string; [k: string]: unknown } }
@@ -694,67 +663,16 @@ export class SchedulerState {
   // -------------------------------------------------------------- placement
 
   isRootish(ts: TaskState): boolean {
-    if (!Number.isFinite(this.config.workerSaturation)) return false;
-    if (ts.dependencies.size >= 5) return false;
-    if (!(ts.group.size > 2 * Math.max(1, this.totalThreads) && ts.group.depKeys.size < 5)) return false;
-    // Dask's rule also queues the many small tasks that pick pieces out of a few large results
-    // (the buckets of a shuffle split); those belong where their input is, not on any free thread
-    let depBytes = 0;
-    for (const d of ts.dependencies) depBytes += Math.max(0, d.nbytes);
-    return depBytes <= ROOTISH_MAX_DEP_BYTES;
+    return isRootish(ts, this.totalThreads, this.config);
   }
 
   /** How many tasks a worker may hold at once when tasks are queued. */
   slots(ws: WorkerState): number {
-    const base = Math.max(Math.ceil(this.config.workerSaturation * ws.nthreads), 1);
-    const head = this.queued.peek();
-    const avg = head?.group.avgDuration();
-    if (avg == null || avg >= this.config.pipelineLatency) return base;
-    const pipelined = Math.ceil((ws.nthreads * this.config.pipelineLatency) / Math.max(avg, 1e-6));
-    return Math.max(base, Math.min(pipelined, ws.nthreads * this.config.maxPipelinePerThread));
+    return slotsFor(ws, this.queued.peek() ?? null, this.config);
   }
 
   private decideWorker(ts: TaskState): WorkerState | null {
-    if (this.workers.size === 0) return null;
-    if (this.isRootish(ts)) {
-      let best: WorkerState | null = null;
-      let bestLoad = Infinity;
-      for (const ws of this.workers.values()) {
-        if (ws.status !== "running") continue;
-        if (ws.processing.size >= this.slots(ws)) continue;
-        const load = ws.processing.size / ws.nthreads;
-        if (load < bestLoad) {
-          best = ws;
-          bestLoad = load;
-        }
-      }
-      return best;
-    }
-    let candidates: Iterable<WorkerState> = this.workers.values();
-    if (ts.dependencies.size > 0) {
-      const holders = new Set<WorkerState>();
-      for (const d of ts.dependencies) for (const w of d.whoHas) if (w.status === "running") holders.add(w);
-      if (holders.size > 0) candidates = holders;
-    }
-    let best: WorkerState | null = null;
-    let bestCost = Infinity;
-    let bestBytes = Infinity;
-    for (const ws of candidates) {
-      if (ws.status !== "running") continue;
-      let missing = 0;
-      for (const d of ts.dependencies) if (!d.whoHas.has(ws)) missing += Math.max(0, d.nbytes);
-      const cost = ws.occupancy / ws.nthreads + missing / this.config.bandwidth;
-      if (cost < bestCost || (cost === bestCost && ws.nbytes < bestBytes)) {
-        best = ws;
-        bestCost = cost;
-        bestBytes = ws.nbytes;
-      }
-    }
-    if (best === null) {
-      // every holder is paused: fall back to any running worker
-      for (const ws of this.workers.values()) if (ws.status === "running") return ws;
-    }
-    return best;
+    return decideWorker(ts, this.workers, this.totalThreads, this.queued.peek() ?? null, this.config);
   }
 
   /** Sends queued tasks to `ws` while it has free slots. */
