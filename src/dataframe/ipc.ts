@@ -44,9 +44,7 @@ export function detachableIpc(buf: Buffer, df: Frame): Buffer {
   const out = Buffer.allocUnsafeSlow(buf.length);
   buf.copy(out);
   decoded.set(out, df);
-  const g = globalThis as Record<symbol, unknown>;
-  if (!(g[DETACHABLE] instanceof WeakSet)) g[DETACHABLE] = new WeakSet<object>();
-  (g[DETACHABLE] as WeakSet<object>).add(out);
+  registry(DETACHABLE, () => new WeakSet<object>()).add(out);
   return out;
 }
 
@@ -105,10 +103,14 @@ export function travelForm<T>(x: T): T {
   return r ? (r.encode() as unknown as T) : x;
 }
 
-function residents(): WeakMap<object, ResidentValue> {
+/** A registry the executor thread reads at `globalThis[symbol]` (see `src/worker/thread.ts`). */
+function registry<T extends object>(symbol: symbol, make: () => T): T {
   const g = globalThis as Record<symbol, unknown>;
-  if (!(g[RESIDENT] instanceof WeakMap)) g[RESIDENT] = new WeakMap<object, ResidentValue>();
-  return g[RESIDENT] as WeakMap<object, ResidentValue>;
+  return (g[symbol] ??= make()) as T;
+}
+
+function residents(): WeakMap<object, ResidentValue> {
+  return registry(RESIDENT, () => new WeakMap<object, ResidentValue>());
 }
 
 /** True when this thread remembers the decoded frame of `buf`. */

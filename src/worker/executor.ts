@@ -143,11 +143,6 @@ export class Executor {
     });
   }
 
-  /** True when `key` is resident in one of the threads. */
-  isResident(key: string): boolean {
-    return this.slots.some((s) => s.resident.has(key));
-  }
-
   /**
    * The bytes of a resident value, written by its thread (which keeps the
    * value, now as an ordinary cache entry: the caller stores the bytes).
@@ -205,20 +200,23 @@ export class Executor {
    * limit's spill fraction).
    */
   collectGarbage(opts: { dropCaches: boolean }): void {
-    if (opts.dropCaches) {
-      // caches only: resident values are stored data (the worker spills them through encode)
-      const keys = new Set<string>();
-      for (const slot of this.slots) for (const k of slot.cache.keys()) keys.add(k);
-      this.forget([...keys]);
-    }
+    // caches only: resident values are stored data (the worker spills them through encode)
+    if (opts.dropCaches) this.forget(this.heldKeys(false));
     for (const slot of this.slots) slot.worker.postMessage({ type: "gc" } satisfies ThreadGc);
   }
 
   /** Empties every thread cache and drops every resident value (the worker starts a new session). */
   forgetAll(): void {
+    this.forget(this.heldKeys(true));
+  }
+
+  private heldKeys(withResident: boolean): string[] {
     const keys = new Set<string>();
-    for (const slot of this.slots) for (const k of [...slot.cache.keys(), ...slot.resident.keys()]) keys.add(k);
-    this.forget([...keys]);
+    for (const slot of this.slots) {
+      for (const k of slot.cache.keys()) keys.add(k);
+      if (withResident) for (const k of slot.resident.keys()) keys.add(k);
+    }
+    return [...keys];
   }
 
   private pump(): void {
