@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { connect } from "../comm/index.ts";
 import { parseAddress } from "../comm/address.ts";
 import type { WorkerOptions } from "../worker/server.ts";
+import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
 import { log } from "../utils/log.ts";
 import { formatBytes, parseCount, parseMemoryLimit, runCli, UsageError } from "./options.ts";
 
@@ -19,6 +20,8 @@ const USAGE = `usage: shoal worker SCHEDULER_ADDRESS [options]     (e.g. tcp://1
 
   --nworkers N           worker processes (default 1; 'auto' = one per core; negative = cores+1+N)
   --nthreads T           threads per worker (default: cores / nworkers)
+  --engine-threads E     threads of each worker's polars pool, i.e. cores one
+                         operation may use (default: $SHOAL_ENGINE_THREADS, else all cores)
   --memory-limit LIMIT   per worker: bytes, 4GiB, a fraction like 0.8, 'auto' (default), or 0 for none
   --name NAME            worker name (with --nworkers > 1, NAME-0, NAME-1, ...)
   --local-directory DIR  scratch space for code bundles and spilled data (default: a temp dir)
@@ -39,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         nworkers: { type: "string" },
         nthreads: { type: "string" },
+        "engine-threads": { type: "string" },
         "memory-limit": { type: "string" },
         name: { type: "string" },
         "local-directory": { type: "string" },
@@ -68,6 +72,9 @@ export async function run(argv: string[]): Promise<number> {
     if (nworkers < 1) throw new UsageError(`--nworkers must leave at least one worker, got ${values.nworkers}`);
     const nthreads = parseCount(values.nthreads, "--nthreads", 0) || Math.max(1, Math.floor(cores / nworkers));
     if (nthreads < 1) throw new UsageError(`--nthreads must be a positive integer`);
+    const pool = parseCount(values["engine-threads"], "--engine-threads", 0);
+    if (values["engine-threads"] !== undefined && pool < 1) throw new UsageError(`--engine-threads must be a positive integer`);
+    const poolEnv = engineEnv(engineThreads(pool || undefined));
     const memoryLimit = parseMemoryLimit(values["memory-limit"] ?? "auto", nworkers);
     const deathTimeout = values["death-timeout"] === undefined ? 60 : Number(values["death-timeout"]);
     if (!(deathTimeout > 0)) throw new UsageError("--death-timeout must be a positive number of seconds");
@@ -108,12 +115,12 @@ export async function run(argv: string[]): Promise<number> {
         ...(basePort > 0 ? { port: basePort + i } : {}),
         localDirectory: join(baseDir, `worker-${i}`),
         ...(token ? { token } : {}),
-        threadEnv: { POLARS_MAX_THREADS: String(nthreads) },
+        threadEnv: poolEnv,
         ...(tls ? { tls } : {}),
       };
       const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(opts)], {
         execArgv: [...(PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"],
-        env: { ...process.env, POLARS_MAX_THREADS: String(nthreads) },
+        env: { ...process.env, ...poolEnv },
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       children.set(i, child);

@@ -13,12 +13,19 @@ import { fileURLToPath } from "node:url";
 import { SchedulerServer } from "../scheduler/server.ts";
 import type { SchedulerConfig } from "../scheduler/state.ts";
 import type { WorkerOptions } from "../worker/server.ts";
+import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
 
 export interface LocalClusterOptions {
   /** Worker processes (default: number of cores). */
   nworkers?: number;
   /** Threads per worker (default: cores / nworkers, at least 1). */
   nthreads?: number;
+  /**
+   * Threads of each worker's columnar-engine pool (polars): how many cores
+   * one operation may use. Default: `SHOAL_ENGINE_THREADS`, else all cores
+   * (see `src/worker/engine-threads.ts`).
+   */
+  engineThreads?: number;
   /** Bytes per worker; 0 = none (default: total memory / nworkers). */
   memoryLimit?: number;
   /** Scheduler listen address (default `tcp://127.0.0.1:0`). */
@@ -122,14 +129,14 @@ export class LocalCluster {
       localDirectory: join(this.directory, `${name}-${++this.spawned}`),
       ...(o.token !== undefined ? { token: o.token } : {}),
       deathTimeout: 10,
-      threadEnv: { POLARS_MAX_THREADS: String(o.nthreads) },
+      threadEnv: engineEnv(engineThreads(o.engineThreads)),
     };
     const execArgv = [...(PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"];
     const extra = process.env["SHOAL_WORKER_EXEC_ARGV"];
     if (extra) execArgv.push(...extra.split(" ").filter(Boolean));
     const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {
       execArgv,
-      env: { ...process.env, POLARS_MAX_THREADS: String(o.nthreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
+      env: { ...process.env, ...engineEnv(engineThreads(o.engineThreads)), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const w: LocalWorker = { name, process: child, address: "" };

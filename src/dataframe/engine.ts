@@ -7,8 +7,9 @@
  * interface exists so that another engine (DuckDB) can be measured against it
  * without touching the kernels' callers.
  *
- * Threads: nodejs-polars reads `POLARS_MAX_THREADS` once, when the module
- * loads; a worker process should set it to cores / workers before importing.
+ * Threads: nodejs-polars reads `POLARS_MAX_THREADS` once per process, when
+ * the native module loads; worker processes get it from their launcher
+ * (`src/worker/engine-threads.ts`: all cores unless configured).
  *
  * @module
  */

@@ -27,6 +27,7 @@ function makeProject(): string {
       'import { greet } from "./util.ts";',
       "export function label(n: number): string { return greet(pad(n, 4, '0')) + ' from ' + process.cwd(); }",
       "export function crash(): never { throw new TypeError('no such thing'); }",
+      "export function enginePool(): string { return String(process.env.POLARS_MAX_THREADS); }",
     ].join("\n"),
   );
   return dir;
@@ -42,12 +43,12 @@ test("scheduler and workers from the CLI run user modules shipped from another d
   try {
     await waitFor(() => existsSync(fileOut), "scheduler file");
     const address = JSON.parse(readFileSync(fileOut, "utf8")).address as string;
-    worker = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--local-directory", workerDir], workerDir);
+    worker = start(["worker", address, "--nworkers", "2", "--nthreads", "1", "--engine-threads", "3", "--local-directory", workerDir], workerDir);
     await waitFor(() => (sched.output().match(/worker joined/g) ?? []).length === 2, "two 'worker joined' lines");
 
     const project = makeProject();
     projects.push(project);
-    const mod = (await import(pathToFileURL(join(project, "tasks.ts")).href)) as { label: (n: number) => string; crash: () => never };
+    const mod = (await import(pathToFileURL(join(project, "tasks.ts")).href)) as { label: (n: number) => string; crash: () => never; enginePool: () => string };
     const client = await Client.connect(address);
     try {
       const out = await client.gather(client.map(mod.label, [7, 42]));
@@ -55,6 +56,7 @@ test("scheduler and workers from the CLI run user modules shipped from another d
       await assert.rejects(client.submit(mod.crash).result(), (err: Error) => /TypeError: no such thing/.test(err.message) && /tasks\.ts/.test((err as { remoteStack?: string }).remoteStack ?? ""));
       const info = await client.schedulerInfo();
       assert.equal(Object.keys(info.workers).length, 2);
+      assert.deepEqual(await client.gather(client.map(mod.enginePool, [1, 2])), ["3", "3"], "--engine-threads sizes the polars pool");
     } finally {
       await client.close();
     }
