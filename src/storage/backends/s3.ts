@@ -17,21 +17,22 @@
  *
  * @module
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  S3Client,
-  type S3ClientConfig,
-} from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client, S3ClientConfig } from "@aws-sdk/client-s3";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { NotFoundError, PermissionError, StorageError } from "../errors.ts";
 import type { FileInfo, ListEntry, ListOptions, S3Options, StorageBackend, StorageOptions, WriteOptions, WriteResult } from "../types.ts";
 import { splitBucketKey } from "../url.ts";
+
+// The AWS SDK takes ~0.1 s to load, and every process and executor thread
+// imports the storage layer; most never touch s3://. It is loaded on first use.
+const requireSdk = createRequire(import.meta.url);
+let sdk: typeof import("@aws-sdk/client-s3") | undefined;
+let storageSdk: typeof import("@aws-sdk/lib-storage") | undefined;
+/** `@aws-sdk/client-s3`, loaded on first use. */
+const aws = (): typeof import("@aws-sdk/client-s3") => (sdk ??= requireSdk("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"));
+/** `@aws-sdk/lib-storage`, loaded on first use. */
+const awsStorage = (): typeof import("@aws-sdk/lib-storage") => (storageSdk ??= requireSdk("@aws-sdk/lib-storage") as typeof import("@aws-sdk/lib-storage"));
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -85,7 +86,7 @@ function regionProvider(profile: string | undefined): () => Promise<string> {
   return () =>
     (cached ??= (async () => {
       // Let the SDK resolve the region from ~/.aws/config (profile), falling back to us-east-1.
-      const probe = new S3Client(profile ? { profile } : {});
+      const probe = new (aws().S3Client)(profile ? { profile } : {});
       try {
         return await probe.config.region();
       } catch {
@@ -115,7 +116,7 @@ function buildClient(r: ReturnType<typeof resolveS3Options>): S3Client {
   } else if (r.credentials) {
     cfg.credentials = r.credentials;
   }
-  return new S3Client(cfg);
+  return new (aws().S3Client)(cfg);
 }
 
 /**
@@ -228,7 +229,7 @@ async function statS3(url: string, opts: StorageOptions): Promise<FileInfo> {
   const { bucket, key } = locate(url);
   if (!key || key.endsWith("/")) throw new NotFoundError(url, { detail: "a bucket or prefix is not an object; use list()" });
   try {
-    const r = await s3Client(opts).send(new HeadObjectCommand({ Bucket: bucket, Key: key }), sendOpts(opts));
+    const r = await s3Client(opts).send(new (aws().HeadObjectCommand)({ Bucket: bucket, Key: key }), sendOpts(opts));
     return { url, size: r.ContentLength ?? 0, mtime: r.LastModified ?? new Date(0), etag: stripQuotes(r.ETag) };
   } catch (err) {
     throw mapS3Error(err, url);
@@ -243,7 +244,7 @@ async function getObject(url: string, start: number, end: number | undefined, op
   }
   const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
   try {
-    const r = await s3Client(opts).send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range }), sendOpts(opts));
+    const r = await s3Client(opts).send(new (aws().GetObjectCommand)({ Bucket: bucket, Key: key, Range: range }), sendOpts(opts));
     if (!r.Body) return Readable.from([]);
     return r.Body as Readable;
   } catch (err) {
@@ -268,7 +269,7 @@ async function writeS3(url: string, source: AsyncIterable<Uint8Array>, opts: Wri
     }
   }
   const body = Readable.from(counted(), { objectMode: false, highWaterMark: 1 });
-  const upload = new Upload({
+  const upload = new (awsStorage().Upload)({
     client: s3Client(opts),
     params: { Bucket: bucket, Key: key, Body: body, ...(opts.contentType ? { ContentType: opts.contentType } : {}) },
     partSize,
@@ -290,7 +291,7 @@ async function writeS3(url: string, source: AsyncIterable<Uint8Array>, opts: Wri
 
 async function listBuckets(opts: StorageOptions): Promise<ListEntry[]> {
   try {
-    const r = await s3Client(opts).send(new ListBucketsCommand({}), sendOpts(opts));
+    const r = await s3Client(opts).send(new (aws().ListBucketsCommand)({}), sendOpts(opts));
     return (r.Buckets ?? []).map((b) => ({ type: "directory" as const, url: `s3://${b.Name}/` }));
   } catch (err) {
     throw mapS3Error(err, "s3://");
@@ -308,7 +309,7 @@ async function listS3(url: string, opts: ListOptions): Promise<ListEntry[]> {
   try {
     do {
       const r = await s3Client(opts).send(
-        new ListObjectsV2Command({
+        new (aws().ListObjectsV2Command)({
           Bucket: bucket,
           Prefix: prefix,
           Delimiter: opts.recursive ? undefined : "/",
@@ -333,7 +334,7 @@ async function deleteS3(url: string, opts: StorageOptions): Promise<void> {
   const { bucket, key } = locate(url);
   if (!key) throw new StorageError(`${url}: delete() removes objects, not buckets. Give a key.`, { url, code: "InvalidKey" });
   try {
-    await s3Client(opts).send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), sendOpts(opts));
+    await s3Client(opts).send(new (aws().DeleteObjectCommand)({ Bucket: bucket, Key: key }), sendOpts(opts));
   } catch (err) {
     const e = mapS3Error(err, url);
     if (e instanceof NotFoundError && e.code !== "NoSuchBucket") return;
@@ -351,7 +352,7 @@ async function copyS3(src: string, dst: string, opts: StorageOptions): Promise<b
   const d = locate(dst);
   try {
     await s3Client(opts).send(
-      new CopyObjectCommand({ Bucket: d.bucket, Key: d.key, CopySource: encodeCopySource(s.bucket, s.key) }),
+      new (aws().CopyObjectCommand)({ Bucket: d.bucket, Key: d.key, CopySource: encodeCopySource(s.bucket, s.key) }),
       sendOpts(opts),
     );
     return true;
