@@ -275,21 +275,28 @@ export class DataFrame {
     const [drive, other] = rightDrives ? [right, this as DataFrame] : [this as DataFrame, right];
     const pairs = alignByRanges(drive.ranges, other.ranges, key, { nullsEqual });
     if (!pairs) return null;
-    // a partner's own operations (typically a projection) run once, where the partner is, as a
-    // task of their own: a partner on another worker then travels as the few columns the join
-    // needs, and one shared by two driving partitions is evaluated once
-    const slimPartners = other.plans.map((p): PartitionPlan =>
-      p.ops.length === 0 && p.source.kind === "ipc" ? p : { source: { kind: "ipc", data: delayed(materialize)(p), schema: other.schema }, ops: [] });
+    // Each partner is cut to the driving partition's key range where it lives, as a task of its
+    // own that also runs the partner's operations (typically a projection): only the rows and
+    // columns the join can use travel to another worker. A partner wholly inside the range is
+    // used as it is (one task per partner, shared when two driving partitions need it whole).
+    const otherRanges = other.ranges!;
+    const partnerFor = (j: number, b: [number, number] | null, keep: Expr | null): PartitionPlan => {
+      const p = other.plans[j]!;
+      const r = otherRanges[j]?.columns[key];
+      const inside = !keep || (b !== null && r !== undefined && r.min !== null && r.max !== null && r.min >= b[0] && r.max <= b[1]);
+      const ops: Op[] = inside ? p.ops : [...p.ops, { op: "filter", pred: keep!.node }];
+      return ops.length === 0 && p.source.kind === "ipc" ? p : { source: { kind: "ipc", data: delayed(materialize)({ source: p.source, ops }), schema: other.schema }, ops: [] };
+    };
     const plans = drive.plans.map((p, i): PartitionPlan => {
-      const b = pairs.bounds[i];
+      const b = pairs.bounds[i] ?? null;
       let keep: Expr | null = null;
       if (b && Number.isFinite(b[0])) keep = col(key).gte(b[0]);
       if (b && Number.isFinite(b[1])) keep = keep ? keep.and(col(key).lte(b[1])) : col(key).lte(b[1]);
       if (keep && nullsEqual) keep = keep.or(col(key).isNull());
-      const partners = pairs.partners[i]!.map((j) => slimPartners[j]!);
+      const partners = pairs.partners[i]!.map((j) => partnerFor(j, b, keep));
       const trimmed: PartitionPlan = partners.length === 0
         ? { source: { kind: "empty", schema: other.schema }, ops: [] }
-        : { source: { kind: "union", parts: partners, schema: other.schema }, ops: keep ? [{ op: "filter", pred: keep.node }] : [] };
+        : { source: { kind: "union", parts: partners, schema: other.schema }, ops: [] };
       const [l, r] = rightDrives ? [trimmed, p] : [p, trimmed];
       return { source: { kind: "merge", left: l, right: r, opts: mopts }, ops: [] };
     });
