@@ -182,8 +182,7 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
   // runs: 11.8–13.4 s against 13.6–14.4 s), same peak memory.
   const own = process.env["GLIBC_TUNABLES"] ?? "";
   const tunables = own.includes("glibc.malloc.hugetlb") ? own : [own, "glibc.malloc.hugetlb=1"].filter(Boolean).join(":");
-  const env: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "131072", GLIBC_TUNABLES: tunables };
-  if (process.env["SHOAL_X_MALLOC"] === "dynamic") delete env["MALLOC_MMAP_THRESHOLD_"];
+  const env = { MALLOC_MMAP_THRESHOLD_: process.env["MALLOC_MMAP_THRESHOLD_"] ?? "131072", GLIBC_TUNABLES: tunables };
   const cluster = { nworkers: o.workers, nthreads: o.threads, env, ...(o.memoryLimit != null ? { memoryLimit: o.memoryLimit } : {}) };
   const client = await Client.connect(o.address ? { address: o.address } : { cluster });
   try {

@@ -189,7 +189,7 @@ let busySinceMajor = 0;
 function releaseNative(seconds: number): void {
   if (!gcNow || seconds < 0.02) return;
   busySinceMajor += seconds;
-  if (busySinceMajor >= (process.env["SHOAL_X_GC"] === "major" ? 0 : 1)) {
+  if (busySinceMajor >= 1) {
     busySinceMajor = 0;
     gcNow({ type: "major", execution: "sync" });
   } else {
