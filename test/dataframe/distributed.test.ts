@@ -193,6 +193,14 @@ test("merge of persisted frames with aligned key ranges skips the shuffle and eq
       const aligned = a.merge(b, { on: "Id", how });
       const kinds = aligned.plans.map((p) => (p.source.kind === "merge" ? [p.source.left.source.kind, p.source.right.source.kind] : []));
       assert.ok(kinds.every((k) => k.includes("union") || k.includes("empty")), `${how}: range plan expected, got ${JSON.stringify(kinds)}`);
+      // partners reaching past a driving partition's key range are cut where they live (a task of their own, ending in a filter)
+      const parts = aligned.plans.flatMap((p) => (p.source.kind === "merge" ? [p.source.left, p.source.right] : []))
+        .flatMap((side) => (side.source.kind === "union" ? side.source.parts : []));
+      const cut = parts.filter((part) => {
+        const data = part.source.kind === "ipc" ? (part.source.data as { task?: { args?: { ops?: { op: string }[] }[] } }) : undefined;
+        return data?.task?.args?.[0]?.ops?.at(-1)?.op === "filter";
+      });
+      assert.ok(cut.length > 0, `${how}: partners cut at the source (${cut.length} of ${parts.length})`);
       const shuffled = await a.merge(b, { on: "Id", how, npartitions: 3 }).collect();
       assert.deepEqual(norm(await aligned.collect()), norm(shuffled), `${how} ${a === t ? "tags-first" : "questions-first"}`);
     }
