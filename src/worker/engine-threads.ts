@@ -10,9 +10,10 @@
  * finished or dead), its operations use the whole machine instead of
  * `cores / workers` of it. Measured on the StackLite job (2 workers × 1
  * thread, 2 cores): tasks 7 and 8, which run on the one surviving worker,
- * went from ~4.3 s to ~3.3 s, with the two-worker phases unchanged. Idle
- * pool threads sleep; with many workers per machine that all stay busy,
- * `cores / workers` (Dask's split) avoids oversubscribing the cores.
+ * went from 4.4–5.6 s to 3.4–3.8 s (three alternating runs each), with
+ * the two-worker phases unchanged. Idle pool threads sleep; with many
+ * workers per machine that all stay busy, `cores / workers` (Dask's split)
+ * avoids oversubscribing the cores.
  *
  * @module
  */
