@@ -115,7 +115,6 @@ export async function run(argv: string[]): Promise<number> {
         ...(basePort > 0 ? { port: basePort + i } : {}),
         localDirectory: join(baseDir, `worker-${i}`),
         ...(token ? { token } : {}),
-        threadEnv: poolEnv,
         ...(tls ? { tls } : {}),
       };
       const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(opts)], {

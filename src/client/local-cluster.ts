@@ -86,7 +86,7 @@ export class LocalCluster {
     return this.dashboard?.url ?? null;
   }
 
-  private constructor(readonly scheduler: SchedulerServer, readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit">> & LocalClusterOptions) {}
+  private constructor(readonly scheduler: SchedulerServer, readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit" | "engineThreads">> & LocalClusterOptions) {}
 
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
     const cores = Math.max(1, os.availableParallelism());
@@ -95,6 +95,7 @@ export class LocalCluster {
     const memoryLimit = opts.memoryLimit ?? Math.floor(os.totalmem() / Math.max(1, nworkers));
     checkPositiveInt("nworkers", nworkers, true);
     checkPositiveInt("nthreads", nthreads, false);
+    const pool = engineThreads(opts.engineThreads); // validated before anything starts
     const scheduler = await new SchedulerServer({
       address: opts.address ?? "tcp://127.0.0.1:0",
       logEvents: opts.logEvents ?? false,
@@ -102,7 +103,7 @@ export class LocalCluster {
       ...(opts.token !== undefined ? { token: opts.token } : {}),
       ...(opts.scheduler ? { config: opts.scheduler } : {}),
     }).start();
-    const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit });
+    const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool });
     try {
       cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard);
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
@@ -129,14 +130,13 @@ export class LocalCluster {
       localDirectory: join(this.directory, `${name}-${++this.spawned}`),
       ...(o.token !== undefined ? { token: o.token } : {}),
       deathTimeout: 10,
-      threadEnv: engineEnv(engineThreads(o.engineThreads)),
     };
     const execArgv = [...(PROCESS_URL.href.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"];
     const extra = process.env["SHOAL_WORKER_EXEC_ARGV"];
     if (extra) execArgv.push(...extra.split(" ").filter(Boolean));
     const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {
       execArgv,
-      env: { ...process.env, ...engineEnv(engineThreads(o.engineThreads)), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
+      env: { ...process.env, ...engineEnv(o.engineThreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const w: LocalWorker = { name, process: child, address: "" };

@@ -36,7 +36,7 @@ export interface WorkerOptions {
   /** Seconds to keep trying to reach a lost scheduler before exiting. */
   deathTimeout?: number;
   validate?: boolean;
-  /** Environment for executor threads (e.g. POLARS_MAX_THREADS). */
+  /** Extra environment for executor threads (they inherit the process environment). */
   threadEnv?: Record<string, string>;
   /**
    * Bytes of decoded values each executor thread keeps (counted as their
