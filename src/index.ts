@@ -24,6 +24,8 @@ export { compute, setDefaultClient, LazyScalar, type Computable, type Computed }
 export { col, lit, when, Expr, type ExprNode, type ColumnOrExpr } from "./dataframe/frame-expr.ts";
 export { CsvParseError, DataFrameArgumentError, EngineError } from "./dataframe/errors.ts";
 export type { ColumnType, Schema } from "./dataframe/schema.ts";
+export type { Frame } from "./dataframe/engine.ts";
+export { generateStacklite, type StackliteOptions, type StackliteResult } from "./datasets/stacklite.ts";
 export type { AggSpec, AggName } from "./dataframe/groupby.ts";
 // Bag: `readText` here; JSON lines as `Bag.readJsonLines` (the top-level `readJsonLines` is the DataFrame reader).
 export { Bag, readText, defaultClient, BagArgumentError, BagTaskError, type ComputeOptions, type FromSequenceOptions, type ReadTextOptions, type ShuffleOptions } from "./bag/index.ts";

@@ -6,8 +6,9 @@
  *
  *     node --import tsx bench/stacklite/run_compare.ts --data DIR [--questions N] [--engines shoal,dask,pandas,polars] [--out FILE]
  *
- * Shoal: examples/stackoverflow.ts with a local cluster of 2 workers x 1
- * thread (persist on). Dask: bench/stacklite/dask_tasks.py, 2 workers x 1
+ * Shoal: examples/stackoverflow.ts compiled, as `npm run demo` runs it
+ * (dist/examples/stackoverflow.js, from `npm run build`), with a local
+ * cluster of 2 workers x 1 thread (persist on). Dask: bench/stacklite/dask_tasks.py, 2 workers x 1
  * thread, explicit dtypes, lazy reads. pandas: bench/stacklite/pandas_tasks.py
  * (tasks 7/8 repeat 5/6). polars: bench/stacklite/polars_tasks.ts.
  *
@@ -21,6 +22,7 @@ import { generateStacklite } from "../../src/datasets/stacklite.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const PY = "/usr/bin/python3";
+const SHOAL_JOB = "dist/examples/stackoverflow.js";
 
 interface RunResult { engine: string; wall: number; peakRssMiB: number; timings: Record<string, number>; answers: unknown; rc: number }
 
@@ -77,13 +79,15 @@ async function main(): Promise<void> {
     await generateStacklite({ out: data, questions: Number(arg("questions", "1000000")), dangling: 3 });
   }
   const engines = (arg("engines", "shoal,dask,pandas,polars") ?? "").split(",");
+  if (engines.includes("shoal") && !existsSync(join(ROOT, SHOAL_JOB))) { process.stderr.write(`${SHOAL_JOB} is missing: run \`npm run build\` first\n`); process.exit(2); }
   const tmp = join(data, ".bench");
   mkdirSync(tmp, { recursive: true });
   const results: RunResult[] = [];
   for (const e of engines) {
     const out = join(tmp, `${e}.json`);
     process.stderr.write(`running ${e} ...\n`);
-    if (e === "shoal") results.push(await run(e, process.execPath, ["--import", "tsx", "examples/stackoverflow.ts", "--data", data, "--workers", "2", "--threads", "1", "--json", out], out));
+    // the main job as `npm run demo` runs it: compiled (dist/examples/, written by `npm run build`)
+    if (e === "shoal") results.push(await run(e, process.execPath, [SHOAL_JOB, "--data", data, "--workers", "2", "--threads", "1", "--json", out], out));
     else if (e === "dask") results.push(await run(e, PY, ["bench/stacklite/dask_tasks.py", "--data", data, "--workers", "2", "--threads", "1", "--out", out], out));
     else if (e === "pandas") results.push(await run(e, PY, ["bench/stacklite/pandas_tasks.py", "--data", data, "--out", out], out));
     else if (e === "polars") results.push(await run(e, process.execPath, ["--import", "tsx", "bench/stacklite/polars_tasks.ts", "--data", data, "--out", out], out));

@@ -48,3 +48,21 @@ test("main job without persist (every task reads the CSV blocks) equals pandas",
     }, () => {});
     assert.deepEqual(compareAnswers(ref, ours.answers), []);
   });
+
+test("the compiled main job (dist/examples/stackoverflow.js, what `npm run demo` runs) generates data, runs the eight tasks as a process and writes the JSON",
+  { timeout: 120_000 }, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "shoal-demo-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, "answers.json");
+    const r = spawnSync(process.execPath, [join(root, "dist/examples/stackoverflow.js"), "--data", join(dir, "data"), "--questions", "4000", "--workers", "2", "--json", out],
+      { cwd: root, encoding: "utf8", timeout: 110_000 });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /generating 4,000 questions/);
+    const res = JSON.parse(readFileSync(out, "utf8")) as { answers: Record<string, unknown>; timings_s: Record<string, number> };
+    for (const k of ["task1", "task2", "task3", "task4", "task5", "task6", "task7", "task8"]) {
+      assert.ok(res.answers[k] !== undefined, `answer ${k} missing`);
+      assert.equal(typeof res.timings_s[k], "number");
+    }
+    assert.deepEqual(res.answers.task7, res.answers.task5);
+    assert.deepEqual(res.answers.task8, res.answers.task6);
+  });
