@@ -11,12 +11,13 @@ import { write } from "../storage/index.ts";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
-import { groupByFinalize, groupByMerge, groupByPartial, groupByRows, preferRows, type AggSpec, type GroupByOptions } from "./groupby.ts";
+import { groupByCombine, groupByFinalize, groupByMerge, groupByPartial, groupByRows, preferRows, type AggSpec, type GroupByOptions } from "./groupby.ts";
 import { deserializePartial, detachableIpc, fromIpc, fromIpcCached, fromIpcKnown, isFrame, rememberDecoded, residentFrame, residentFrames, serializePartial, toIpc } from "./ipc.ts";
 import { measureRanges, type PartitionRanges } from "./ranges.ts";
-import { reductions, type Reduction } from "./reductions.ts";
+import { reductions, topK, type Reduction } from "./reductions.ts";
 import type { ColumnType } from "./schema.ts";
 import { hashPartition } from "./shuffle.ts";
+import { countCandidates, countThreshold, groupCounts, rowsOfCandidates, topCounts } from "./top-groups.ts";
 import { toCsvBytes, toJsonLinesBytes, toParquetBytes } from "./writers.ts";
 
 /** A reduction by name, as it travels in task arguments. */
@@ -173,6 +174,42 @@ export async function groupBySplit(plan: PartitionPlan, keys: string[], spec: Ag
 export function groupByBucket(shards: Uint8Array[], keys: string[], spec: AggSpec, opts: GroupByOptions): Buffer {
   const merged = groupByMerge(shards.map((s) => fromIpcKnown(s)), keys, spec, opts, harmonize);
   return residentFrame(groupByFinalize(merged, keys, spec, opts), { compression: "lz4" });
+}
+
+// ---------------------------------------------------------------- largest groups by count (top-groups.ts)
+
+/** Top groups, phase 1: the partition's count table (stays in the thread that made it). */
+export async function topGroupsCounts(plan: PartitionPlan, key: string, col: string, agg: "count" | "size"): Promise<Buffer> {
+  return residentFrame(groupCounts(await evalPlan(plan), key, col, agg), SHARD_IPC);
+}
+
+/** Top groups, phase 1: the `k` largest counts of one partition. */
+export function topGroupsHead(counts: Uint8Array, key: string, k: number): Buffer {
+  return toIpc(topCounts(fromIpcKnown(counts), key, k));
+}
+
+/** Top groups, phase 2: the threshold `τ` from every partition's top `k`. */
+export function topGroupsThreshold(tops: Uint8Array[], key: string, k: number): number {
+  return countThreshold(tops.map((t) => fromIpc(t)), key, k);
+}
+
+/** Top groups, phase 2: the partition's keys whose count could reach `τ`. */
+export function topGroupsCandidates(counts: Uint8Array, key: string, tau: number, m: number): Buffer {
+  return toIpc(countCandidates(fromIpcKnown(counts), key, tau, m));
+}
+
+/** Top groups, phase 3: the partial aggregates of the partition's rows of candidate groups. */
+export async function topGroupsPartial(plan: PartitionPlan, tau: number, candidates: Uint8Array[], key: string, type: ColumnType,
+  spec: AggSpec, opts: GroupByOptions): Promise<Buffer> {
+  const rows = rowsOfCandidates(await evalPlan(plan), key, type, tau, candidates.map((c) => fromIpc(c)));
+  return toIpc(groupByPartial(rows, [key], spec, opts), { compression: "lz4" });
+}
+
+/** Top groups, phase 3: combine, finalize and rank as `nlargest` ranks (a one-partition frame). */
+export function topGroupsFinal(partials: Uint8Array[], key: string, spec: AggSpec, opts: GroupByOptions,
+  n: number, by: string, tieBreak: string[]): Buffer {
+  const combined = groupByCombine(harmonize(partials.map((p) => fromIpc(p))), [key], spec);
+  return toIpc(topK(groupByFinalize(combined, [key], spec, opts), n, { by, largest: true, tieBreak }));
 }
 
 /** Concatenate Arrow IPC partitions into one (broadcast side of a join). */

@@ -30,6 +30,7 @@ import { compute, LazyScalar, materializeAll, reductionTree, resolveClient } fro
 import { concatFrames, emptyFrame, planMeta, type Op, type PartitionPlan } from "./frame-plan.ts";
 import {
   concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionBytes, partitionRanges, pickBucket, shuffleSplit,
+  topGroupsCandidates, topGroupsCounts, topGroupsFinal, topGroupsHead, topGroupsPartial, topGroupsThreshold,
   writeConcat, writePartition, writeParquetSingle, type ReductionSpec, type WriteFormat, type WriteTaskOptions,
 } from "./frame-tasks.ts";
 import { groupByAgg, type AggSpec, type GroupByOptions } from "./groupby.ts";
@@ -39,6 +40,7 @@ import { SORT_SAMPLE_ROWS, sortBoundaries, sortSample, sortSplit } from "./sort.
 import { alignByRanges, rangesAfter, type FrameRanges } from "./ranges.ts";
 import { valueCountsOf, type DescribeStats, type NullCountsPartial } from "./reductions.ts";
 import { schemaOf, widenType, type ColumnType, type Schema } from "./schema.ts";
+import { COUNT, COUNTING_AGGS } from "./top-groups.ts";
 
 /** Options of {@link DataFrame.merge}. */
 export interface FrameMergeOptions {
@@ -78,6 +80,12 @@ export interface TopOptions {
   tieBreak?: readonly string[];
 }
 
+/** What a group-by result was computed from (see {@link DataFrame.nlargest} and top-groups.ts). */
+interface GroupedFrom { parent: DataFrame; keys: string[]; spec: AggSpec; opts: GroupByOptions }
+
+/** Up to this many groups, `nlargest` by a count of a group-by on a persisted frame uses the threshold plan of top-groups.ts. */
+const TOP_GROUPS_MAX = 10_000;
+
 const plain = (x: unknown): number => (x === null || x === undefined ? NaN : typeof x === "bigint" ? Number(x) : Number(x));
 
 /** A lazy, partitioned table. Create one with `readCsv`, `readJsonLines`, `readParquet` or `fromFrame`. */
@@ -87,7 +95,8 @@ export class DataFrame {
    * `ranges`: per-partition ranges of numeric columns when known (persisted
    * frames and row-wise operations on them; see `ranges.ts`).
    */
-  constructor(readonly plans: readonly PartitionPlan[], readonly schema: Schema, readonly ranges: FrameRanges | null = null) {}
+  constructor(readonly plans: readonly PartitionPlan[], readonly schema: Schema, readonly ranges: FrameRanges | null = null,
+    private readonly grouped: GroupedFrom | null = null) {}
 
   /** Column names. */
   get columns(): string[] { return Object.keys(this.schema); }
@@ -186,7 +195,38 @@ export class DataFrame {
     const cols = typeof by === "string" ? [by] : [...by];
     this.need([...cols, ...(opts.tieBreak ?? [])], name);
     if (!Number.isInteger(n) || n < 0) throw new DataFrameArgumentError(`${name}: n must be a non-negative integer, got ${n}`);
+    if (name === "nlargest") {
+      const groups = this.topGroups(n, cols, opts.tieBreak ?? []);
+      if (groups) return groups;
+    }
     return this.reducedFrame({ name, n, by: cols, ...(opts.tieBreak ? { tieBreak: [...opts.tieBreak] } : {}) }, this.schema);
+  }
+
+  /**
+   * `groupBy(key).agg({..., n: [col, "count" | "size"]}).nlargest(k, "n", { tieBreak: [key] })`
+   * of a frame held in memory (persisted): each partition's groups are counted once where it
+   * lives, and only the groups that can still reach the top `k` are aggregated (the threshold
+   * plan of top-groups.ts), instead of every row going through the group-by shuffle. Same rows
+   * as the plain plan: the key breaks every tie, so the order is total. `null`: not this case.
+   */
+  private topGroups(n: number, by: readonly string[], tieBreak: readonly string[]): DataFrame | null {
+    const g = this.grouped;
+    if (!g || by.length !== 1 || g.keys.length !== 1 || !(g.opts.dropna ?? true)) return null;
+    const key = g.keys[0]!;
+    const out = g.spec[by[0]!];
+    const type = g.parent.schema[key];
+    if (!out || !COUNTING_AGGS.includes(out[1]) || !tieBreak.includes(key) || key === COUNT || (type !== "int64" && type !== "utf8")) return null;
+    const m = g.parent.npartitions;
+    if (m < 2 || n < 1 || n > TOP_GROUPS_MAX) return null;
+    // every partition is read twice (counts, then the candidates' rows): only when that is cheap
+    if (!g.parent.plans.every((p) => p.source.kind === "ipc")) return null;
+    const [col, agg] = out as readonly [string, "count" | "size"];
+    const counts = g.parent.plans.map((p) => delayed(topGroupsCounts)(p, key, col, agg));
+    const tau = delayed(topGroupsThreshold)(counts.map((c) => delayed(topGroupsHead)(c, key, n)), key, n);
+    const candidates = counts.map((c) => delayed(topGroupsCandidates)(c, key, tau, m));
+    const partials = g.parent.plans.map((p) => delayed(topGroupsPartial)(p, tau, candidates, key, type, g.spec, g.opts));
+    const data = delayed(topGroupsFinal)(partials, key, g.spec, g.opts, n, by[0]!, [...tieBreak]);
+    return new DataFrame([{ source: { kind: "ipc", data, schema: this.schema }, ops: [] }], this.schema);
   }
 
   // ---------------------------------------------------------------- group-by, merge, sort
@@ -217,7 +257,7 @@ export class DataFrame {
       const shards = splits.map((s) => (n === 1 ? delayed(pickBucket)(s, 0) : delayed(pickBucket)(s, j)));
       plans.push({ source: { kind: "ipc", data: delayed(groupByBucket)(shards, keys, spec, gopts), schema: meta }, ops: [] });
     }
-    return new DataFrame(plans, meta);
+    return new DataFrame(plans, meta, null, { parent: this, keys, spec, opts: gopts });
   }
 
   /**
