@@ -146,7 +146,7 @@ export async function killHalf(client: Client, opts: { killWait: number; log: (s
     const left = Object.keys((await client.schedulerInfo()).workers).length;
     if (left <= target) return left;
     if (Date.now() > deadline) throw new Error(`the cluster still has ${left} workers after ${opts.killWait} s (expected ${target})`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
