@@ -122,8 +122,27 @@ export function momentsStd(p: MomentsPartial, ddof = 1): number {
   return sqrtRatioToNumber(n * s2 - s1 * s1, n * (n - BigInt(ddof)));
 }
 
+/**
+ * One partition's value of `f(df, col)`, computed once per frame: reductions
+ * computed together (`compute([q.mean("Score"), q.std("Score"), q.min("Score"),
+ * q.max("Score")])`) map the same partition in one task, and mean and std need
+ * the same moments, min and max the same extrema (task 2 of the StackLite job:
+ * ~30 ms less per block). Partials are never mutated, so sharing is safe.
+ */
+function perFrame<P>(f: (df: Frame, col: string) => P): (df: Frame, col: string) => P {
+  const memo = new WeakMap<Frame, Map<string, P>>();
+  return (df, col) => {
+    let m = memo.get(df);
+    if (!m) { m = new Map(); memo.set(df, m); }
+    if (!m.has(col)) m.set(col, f(df, col));
+    return m.get(col)!;
+  };
+}
+
+const momentsOfColumn = perFrame((df, col) => momentsOf(column(df, col, "moments")));
+
 function momentsReduction<R>(name: string, col: string, fin: (p: MomentsPartial) => R): Reduction<MomentsPartial, R> {
-  return { name, map: (df) => momentsOf(column(df, col, name)), combine: combineMoments, finalize: fin };
+  return { name, map: (df) => momentsOfColumn(df, col), combine: combineMoments, finalize: fin };
 }
 
 // ---------------------------------------------------------------- count, min, max
@@ -131,7 +150,9 @@ function momentsReduction<R>(name: string, col: string, fin: (p: MomentsPartial)
 /** Partial of min/max: the extreme non-missing values seen (null if none). */
 export interface ExtremaPartial { min: number | string | bigint | boolean | null; max: number | string | bigint | boolean | null; text: boolean }
 
-function extremaOf(df: Frame, col: string): ExtremaPartial {
+const extremaOf = perFrame(extremaOfColumn);
+
+function extremaOfColumn(df: Frame, col: string): ExtremaPartial {
   const s = column(df, col, "min/max");
   const text = typeOf(s) === "utf8";
   if (s.len() === 0) return { min: null, max: null, text };

@@ -73,7 +73,7 @@ function adversarial(): { frame: Frame; parts: number } {
     add(200 + p, 1, p === 2 ? null : 6);
     for (let i = 0; i < 10; i++) add(1000 + 100 * p + i, 4, 8); // push key 100 out of every partition's top 13
   }
-  return { frame: pl.DataFrame({ k, v, s }, { schema: { k: pl.Int64, v: pl.Float64, s: pl.Int64 } as never }), parts };
+  return { frame: pl.DataFrame({ k, v, s }).withColumns(pl.col("k").cast(pl.Int64), pl.col("v").cast(pl.Float64), pl.col("s").cast(pl.Int64)), parts };
 }
 
 /** The same ranking from the whole group-by, computed here: count descending, key ascending. */
