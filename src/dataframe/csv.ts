@@ -4,7 +4,7 @@
  * A block is a byte range of a file aligned to line starts (Dask-style). The
  * reader does two passes:
  *
- * 1. a fast scan in TypeScript over the bytes ({@link scanCsv}) that checks the
+ * 1. a fast scan over the bytes ({@link scanCsv}; ordinary lines in WebAssembly) that checks the
  *    field count of every row, the quoting, and every value of a typed column,
  *    and at the same time infers the exact type of every untyped column over
  *    the whole block (null < bool < int64 < float64 < utf8) — so inference can
@@ -26,6 +26,7 @@
  */
 import { engine, type Frame } from "./engine.ts";
 import { CsvErrorKind, CsvParseError } from "./errors.ts";
+import { FAST_CHUNK, FastScanner } from "./csv-fast.ts";
 import { castToSchema, toPolarsType, type ColumnType, type Schema } from "./schema.ts";
 
 /** Where a block comes from and how to read it. */
@@ -310,16 +311,15 @@ function scanLine(buf: Uint8Array, n: number, sampling: boolean, o: ScanOptions,
  * `maxRows`/`maxBytes` stop early (for sampling); the last, possibly partial,
  * line of a truncated sample is ignored.
  *
- * Two paths with one meaning. The fast path takes the common line — exactly
- * `ncols` fields, each plain or a well-formed quoted field, every value
- * fitting its column — in one pass over the bytes with a loop per column: a
- * settled (utf8) column only looks for the field's end (8 bytes at a time
- * while none of them can be a delimiter, quote or newline), any other column
- * first reads a plain integer up to the delimiter, and only an unusual value
- * is classified in full. No strings are made. It runs over complete lines
- * only (up to the last `\n` before the end or the sample limit), so every
- * unquoted inner loop stops at that newline at the latest and needs no bounds
- * check. Anything else — a wrong field count, a bad value, a blank line, a
+ * Two paths with one meaning. The fast path (WebAssembly, `csv-fast.ts`)
+ * takes the common line — exactly `ncols` fields, each plain or a
+ * well-formed quoted field, every value fitting its column — in one pass over
+ * the bytes with a loop per column: a settled (utf8) column only looks for
+ * the field's end, any other column first reads a plain integer up to the
+ * delimiter, and only an unusual value is classified in full. No strings are
+ * made. It runs over complete lines only (up to the last `\n` before the end
+ * or the sample limit, in chunks of whole lines), so every unquoted inner
+ * loop stops at a newline. Anything else — a wrong field count, a bad value, a blank line, a
  * quote problem, a quoted field running past that last newline, the last line
  * without a newline — sends that one line to the general path
  * ({@link scanLine}), which either accepts it exactly as the scan always did
@@ -336,94 +336,25 @@ function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: numbe
   const n = o.maxBytes < buf.length - start ? start + o.maxBytes : buf.length;
   const sampling = n < buf.length;
   const { delim, quote, na } = o;
-  const maxSpecial = Math.max(delim, quote, NL, CR);
   // the general path stops after the row that reaches maxRows: at least one row, none for NaN
   const maxRows = o.maxRows >= 1 ? o.maxRows : o.maxRows < 1 ? 1 : Infinity;
-  const lastCol = ncols - 1;
   // The fast path covers complete lines only: [start, fastEnd) ends with "\n".
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const lastNl = n > start && ncols > 0 ? view.lastIndexOf(NL, n - 1) : -1;
   const fastEnd = lastNl >= start ? lastNl + 1 : start;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const lim = (maxSpecial + 1) * 0x01010101;
+  const fast = fastEnd > start ? new FastScanner({ ncols, delim, quote, na, declared }) : null;
   let i = start, rows = 0, line = 1;
-  while (i < fastEnd && rows < maxRows) {
-    const ls = i;
-    let ok = true;
-    let nls = 0; // newlines inside quoted fields of this row
-    for (let c = 0; c < ncols; c++) {
-      const term = c === lastCol ? NL : delim;
-      let b = buf[i]!;
-      let k: number;
-      if (b === quote) {
-        // quoted field: ends at a quote not doubled; must close inside the fast region
-        let j = i + 1;
-        for (;;) {
-          while (j < fastEnd) { const q = buf[j]!; if (q === quote) break; if (q === NL) nls++; j++; }
-          if (j + 1 >= fastEnd || buf[j + 1] !== quote) break;
-          j += 2;
-        }
-        if (j + 1 >= fastEnd) { ok = false; break; }
-        let e = j + 1;
-        b = buf[e]!;
-        if (b !== term) {
-          if (c === lastCol && b === CR && buf[e + 1] === NL) e++;
-          else { ok = false; break; }
-        }
-        k = settled[c] === 1 ? -1 : fieldKind(buf, i + 1, j, na);
-        i = e + 1;
-      } else if (settled[c] === 1) {
-        // utf8 column: only the field's end matters (8 bytes at a time while none can be special)
-        if (b > maxSpecial) {
-          while (i + 8 <= fastEnd) {
-            const x = dv.getInt32(i, true), y = dv.getInt32(i + 4, true);
-            if (((((x - lim) & ~x) | ((y - lim) & ~y)) & 0x80808080) !== 0) break;
-            i += 8;
-          }
-          b = buf[i]!;
-        }
-        for (;;) {
-          while (b > maxSpecial) b = buf[++i]!;
-          if (b === delim || b === NL) break;
-          b = buf[++i]!;
-        }
-        if (b !== term) { ok = false; break; }
-        i++;
-        continue;
-      } else {
-        // first try a plain integer up to the delimiter; anything else is classified in full
-        const fs = i;
-        let j = i;
-        if (b === 45) b = buf[++j]!;
-        const d0 = j;
-        while (b >= 48 && b <= 57) b = buf[++j]!;
-        if (b === term && j > d0 && j - d0 < 19) {
-          k = K_INT;
-        } else {
-          for (;;) {
-            while (b > maxSpecial) b = buf[++j]!;
-            if (b === delim || b === NL) break;
-            b = buf[++j]!;
-          }
-          if (b !== term) { ok = false; break; }
-          k = fieldKind(buf, fs, b === NL && j > fs && buf[j - 1] === CR ? j - 1 : j, na);
-        }
-        i = j + 1;
-      }
-      if (k >= 0) {
-        const d = declared[c]!;
-        if (d >= 0) {
-          if (d !== K_STR && k !== d && !(d === K_FLOAT && k === K_INT)) { ok = false; break; }
-          kinds[c] = d;
-        } else if (k > kinds[c]!) {
-          kinds[c] = k;
-          if (k === K_STR) settled[c] = 1;
-        }
-      }
+  while (fast && i < fastEnd && rows < maxRows) {
+    // whole lines, at most FAST_CHUNK bytes (none when one line is longer: the general path takes it)
+    let end = Math.min(fastEnd, i + FAST_CHUNK);
+    if (end < fastEnd) end = view.lastIndexOf(NL, end - 1) + 1;
+    if (end > i) {
+      const r = fast.scan(view, i, end, maxRows - rows, kinds, settled);
+      i += r.consumed; rows += r.rows; line += r.lines;
+      if (i === end || rows >= maxRows) continue;
     }
-    if (ok) { rows++; line += 1 + nls; continue; }
-    // not a plain line: the general path re-reads it from its start
-    st.i = ls; st.rows = rows; st.line = line;
+    // not a plain line: the general path reads it from its start
+    st.i = i; st.rows = rows; st.line = line;
     scanLine(buf, n, sampling, o, st);
     if (st.stop) return { rows: st.rows, kinds, blank: st.blank };
     i = st.i; rows = st.rows; line = st.line;

@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { FAST_CHUNK } from "../../src/dataframe/csv-fast.ts";
 import { countNewlines, inferCsvSchema, readCsvHeader, readCsvPartition, scanCsv } from "../../src/dataframe/csv.ts";
 import { CsvParseError } from "../../src/dataframe/errors.ts";
 import { castToSchema, reconcileSchemas, schemaOf } from "../../src/dataframe/schema.ts";
@@ -235,4 +238,71 @@ test("a sample stops at maxRows / maxBytes and ignores a cut line", () => {
   assert.equal(scanCsv(B(text), mid(), { maxBytes: 20 }).rows, 2);                // cut inside line 3
   assert.equal(scanCsv(B(text), mid(), { maxBytes: text.indexOf("e\"") }).rows, 3); // cut inside a quoted newline
   assert.equal(scanCsv(B(text), mid(), { maxBytes: text.length }).rows, 4);
+});
+
+// ---- the fast path works on chunks of whole lines (FAST_CHUNK bytes, csv-fast.ts): lines, quoted
+// newlines and errors across chunk boundaries, and a line longer than a chunk
+
+test("blocks of several fast-path chunks: rows, inference, quoted newlines across chunk ends, a line longer than a chunk", () => {
+  const lines: string[] = [];
+  let expectRows = 0, size = 0;
+  for (let i = 0; size < 3.5 * FAST_CHUNK; i++) {
+    // every 997th row quotes a name with a newline and a comma; every 1009th has a missing score
+    const name = i % 997 === 0 ? `"n\n${i}, x"` : `n${i}`;
+    lines.push(`${i},${name},${i % 1009 === 0 ? "NA" : i % 5},${i * 3}`);
+    size += lines.at(-1)!.length + 1;
+    expectRows++;
+    if (i === 40_000) { lines.push(`${i},"${"y".repeat(FAST_CHUNK + 1000)}",1,2`); expectRows++; }
+  }
+  lines.push(`${expectRows},late,2.5,7`);
+  expectRows++;
+  const bytes = B(HEADER + lines.join("\n") + "\n");
+  assert.ok(bytes.length > 3 * FAST_CHUNK);
+  const s = scanCsv(bytes, { file: "big.csv", header: null, naValues: ["NA"] });
+  assert.equal(s.rows, expectRows);
+  assert.deepEqual(s.schema, { Id: "int64", Name: "utf8", Score: "float64", Owner: "int64" });
+  const df = readCsvPartition(bytes, { file: "big.csv", header: null, naValues: ["NA"] });
+  assert.equal(df.height, expectRows);
+  assert.equal(df.getColumn("Name").get(997), "n\n997, x");
+  assert.equal(String(df.getColumn("Name").get(40_001)).length, FAST_CHUNK + 1000);
+});
+
+test("an error after several fast-path chunks names its file line", () => {
+  const good = Array.from({ length: 300_000 }, (_, i) => `${i},n${i % 7 === 0 ? "\"q\"" : ""},${i},${i}`);
+  // quoted-in-the-middle ("n\"q\"") is text to the scan; the bad row comes after ~3 chunks
+  for (const [bad, kind, col] of [["300000,n,1", "field-count", undefined], ["300000,n,x1,2", "bad-value", 3]] as const) {
+    const bytes = B(HEADER + good.join("\n") + "\n" + bad + "\n" + "300001,n,1,2\n");
+    assert.ok(bytes.length > 3 * FAST_CHUNK);
+    assert.throws(() => readCsvPartition(bytes, { file: "big.csv", header: null, startLine: 1, dtypes: { Score: "int64" } }), (e: unknown) => {
+      assert.ok(e instanceof CsvParseError);
+      assert.equal(e.info.kind, kind);
+      assert.equal(e.line, 300_002);
+      assert.equal(e.info.column, col);
+      return true;
+    });
+  }
+});
+
+test("the committed WebAssembly module is the compiled wasm/csv-scan.ts", { skip: !hasAsc() && "assemblyscript (a devDependency) is not installed" }, () => {
+  const r = spawnSync(process.execPath, ["scripts/build-wasm.mjs", "--check"], { cwd: new URL("../..", import.meta.url).pathname, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+function hasAsc(): boolean {
+  try { createRequire(import.meta.url).resolve("assemblyscript/package.json"); return true; } catch { return false; }
+}
+
+test("a chunk of the fast path that ends at a newline inside a quoted field", () => {
+  const plain: string[] = [];
+  let size = 0;
+  for (let i = 0; size < FAST_CHUNK - 200; i++) { plain.push(`${i},n,1,2`); size += plain.at(-1)!.length + 1; }
+  // the quoted field's newline is the last one before the first chunk's end; its closing quote is after it
+  const head = `${plain.length},"${"a".repeat(FAST_CHUNK - size - 40)}`;
+  const quoted = `${head}\n${"b".repeat(300)}",1,2`;
+  assert.ok(size + head.length < FAST_CHUNK && size + quoted.length > FAST_CHUNK);
+  const bytes = B(HEADER + [...plain, quoted, `${plain.length + 1},c,3,4`].join("\n") + "\n");
+  const df = readCsvPartition(bytes, { file: "q.csv", header: null });
+  assert.equal(df.height, plain.length + 2);
+  assert.equal(df.getColumn("Name").get(plain.length), `${"a".repeat(FAST_CHUNK - size - 40)}\n${"b".repeat(300)}`);
+  assert.deepEqual(df.row(plain.length + 1), [plain.length + 1, "c", 3, 4]);
 });
