@@ -1,5 +1,5 @@
 /**
- * The largest groups by count without grouping every row twice:
+ * The largest groups by count without grouping every row:
  * `groupBy(key).agg({..., n: [col, "count" | "size"]}).nlargest(k, "n")`.
  *
  * The plain plan groups every row (split, hash shuffle, bucket) although
