@@ -116,7 +116,10 @@ export async function task5(q: DataFrame, client: Client): Promise<unknown> {
 /** Task 6: questions ⋈ tags on Id, grouped by Tag; top 5 by questions and by answers. */
 export async function task6(q: DataFrame, tags: DataFrame, client: Client): Promise<unknown> {
   const merged = q.select("Id", "Score", "AnswerCount", "OwnerUserId").merge(tags, { on: "Id", how: "inner" });
-  const byTag = merged.groupBy("Tag").agg({
+  // a few thousand tags: one output partition (each partition's partial aggregates meet in one task),
+  // the shape of Dask's default `split_out=1`, instead of a hash shuffle into as many buckets as
+  // partitions (StackLite 5M, three alternating runs: tasks 6 + 8 2.89–3.12 s → 2.15–2.51 s)
+  const byTag = merged.groupBy("Tag", { splitOut: 1 }).agg({
     AverageScore: ["Score", "mean"], NumAnswers: ["AnswerCount", "sum"], NumQuestions: ["Id", "count"], NumOwners: ["OwnerUserId", "count"],
   });
   const [byQ, byA] = await compute([
