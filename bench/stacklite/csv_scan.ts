@@ -1,6 +1,6 @@
 /**
- * Cost of the validated CSV read of one block: the TypeScript validation scan
- * ({@link scanCsv}) alone, the whole validated read ({@link readCsvPartition})
+ * Cost of the validated CSV read of one block: the validation scan (WebAssembly fast path,
+ * TypeScript general path: {@link scanCsv}) alone, the whole validated read ({@link readCsvPartition})
  * and polars' parse alone with the same schema, on the first `1/parts` of the
  * StackLite CSVs. Medians over `--reps` repetitions (the machine is noisy).
  *

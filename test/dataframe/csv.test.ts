@@ -306,3 +306,17 @@ test("a chunk of the fast path that ends at a newline inside a quoted field", ()
   assert.equal(df.getColumn("Name").get(plain.length), `${"a".repeat(FAST_CHUNK - size - 40)}\n${"b".repeat(300)}`);
   assert.deepEqual(df.row(plain.length + 1), [plain.length + 1, "c", 3, 4]);
 });
+
+test("the fast path (WebAssembly) and the general path (TypeScript) classify every value alike", () => {
+  // the last line without a trailing newline goes through the general path; with one, through the fast path
+  const tokens = ["1", "-7", "+3", "007", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "12345678901234567890",
+    "1.5", "-0.25", ".5", "5.", "1e5", "1E-3", "2.5e+10", "1e", "e5", "-", "+", ".", "NaN", "nan", "inf", "-inf", "+Inf", "Infinity",
+    "-infinity", "INFINITY", "true", "False", "TRUE", "tru", "yes", "NA", "", "1,5x", "0x10", " 1", "1 "];
+  for (const tok of tokens) {
+    const body = tok.includes(",") ? `"${tok}"` : tok;
+    const fast = scanCsv(B(`k,a\n1,${body}\n`), { file: "t.csv", header: null, naValues: ["NA"] });
+    const general = scanCsv(B(`k,a\n1,${body}`), { file: "t.csv", header: null, naValues: ["NA"] });
+    assert.deepEqual(fast.schema, general.schema, `token ${JSON.stringify(tok)}`);
+    assert.equal(fast.rows, general.rows, `token ${JSON.stringify(tok)}`);
+  }
+});
