@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { connect } from "../comm/index.ts";
+import { connect, HandshakeError } from "../comm/index.ts";
 import { parseAddress } from "../comm/address.ts";
 import type { WorkerOptions } from "../worker/server.ts";
 import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (parseAddress(scheduler).scheme === "tls" && !tls) throw new UsageError("a tls:// scheduler needs --tls-cert and --tls-key (and usually --tls-ca)");
 
-    await waitForScheduler(scheduler, deathTimeout, tls);
+    await waitForScheduler(scheduler, deathTimeout, token, tls);
 
     // one scratch folder for all workers; a temporary one is removed at exit
     const ownDir = values["local-directory"] ? null : mkdtempSync(join(os.tmpdir(), "shoal-worker-"));
@@ -169,15 +169,17 @@ export async function run(argv: string[]): Promise<number> {
   });
 }
 
-async function waitForScheduler(address: string, timeoutSeconds: number, tls?: { cert: string; key: string; ca?: string }): Promise<void> {
+async function waitForScheduler(address: string, timeoutSeconds: number, token: string | undefined, tls?: { cert: string; key: string; ca?: string }): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let lastLog = 0;
   for (;;) {
     try {
-      const c = await connect(address, { timeoutMs: Math.min(5000, timeoutSeconds * 1000), ...(tls ? { tls } : {}) });
+      const c = await connect(address, { timeoutMs: Math.min(5000, timeoutSeconds * 1000), ...(tls ? { tls } : {}), token, role: "worker" });
       c.close();
       return;
     } catch (err) {
+      // a refused token or another protocol version: waiting will not help
+      if (err instanceof HandshakeError && !err.retriable) throw err;
       if (Date.now() >= deadline) {
         throw new Error(`${(err as Error).message}. Is 'shoal scheduler' running there, and is the port open between the machines? (gave up after ${timeoutSeconds} s; see --death-timeout)`);
       }

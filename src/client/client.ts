@@ -20,7 +20,8 @@ import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
 import { replaceKeyed, TASK_KEY } from "../graph/refs.ts";
 import { makeTask, randomToken, specPayload, taskName, type TaskDef } from "../graph/task.ts";
-import { Op, type ErrorRecord, type TaskMsg } from "../protocol/messages.ts";
+import { Accepts, Op, type ErrorRecord, type TaskMsg } from "../protocol/messages.ts";
+import { fetchData } from "../worker/data-plane.ts";
 import { deserialize, serialize, type Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
@@ -99,9 +100,9 @@ export class Client implements FutureOwner {
       target = cluster.schedulerAddress;
     }
     try {
-      const comm = await connect(target, { timeoutMs: opts.timeout ?? 10_000, ...(opts.tls ? { tls: opts.tls } : {}) });
+      const comm = await connect(target, { timeoutMs: opts.timeout ?? 10_000, ...(opts.tls ? { tls: opts.tls } : {}), token, role: "client", accepts: Accepts.clientFromScheduler });
       const client = new Client(comm, target, cluster, opts);
-      const reply = await comm.request({ op: Op.registerClient, id: client.id, version: VERSION, ...(token !== undefined ? { token } : {}) }, opts.timeout ?? 10_000);
+      const reply = await comm.request({ op: Op.registerClient, id: client.id, version: VERSION }, opts.timeout ?? 10_000);
       if (reply["status"] !== "ok") {
         comm.close();
         throw new SchedulerLostError(`scheduler ${target} refused the connection: ${String(reply["message"])}`);
@@ -288,10 +289,11 @@ export class Client implements FutureOwner {
       await Promise.all(
         [...byWorker].map(async ([w, list]) => {
           try {
-            const comm = await this.worker(w);
-            const r = await comm.request({ op: Op.getData, keys: list.map((s) => s.key) }, 120_000);
-            const data = (r["data"] ?? {}) as Record<string, Payload>;
-            for (const s of list) if (data[s.key]) s.inline = asPayload(data[s.key]!);
+            const r = await fetchData(await this.worker(w), list.map((s) => s.key), 120_000);
+            for (const s of list) {
+              const p = r.data.get(s.key);
+              if (p) s.inline = p;
+            }
           } catch {
             this.workerComms.delete(w);
           }
@@ -311,7 +313,7 @@ export class Client implements FutureOwner {
   private worker(address: string): Promise<Comm> {
     let p = this.workerComms.get(address);
     if (!p) {
-      p = connect(address, { timeoutMs: 5000, ...(this.opts.tls ? { tls: this.opts.tls } : {}) });
+      p = connect(address, { timeoutMs: 5000, ...(this.opts.tls ? { tls: this.opts.tls } : {}), token: this.opts.token, role: "client" });
       p.then((c) => c.onClose(() => this.workerComms.delete(address)), () => this.workerComms.delete(address));
       this.workerComms.set(address, p);
     }

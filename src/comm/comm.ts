@@ -3,30 +3,66 @@
  * tick are batched into one packet (flushed on `setImmediate`), which is what
  * keeps per-task overhead low when thousands of small messages flow.
  * Request/reply is layered on top with `reqId`.
+ *
+ * The edges of a Comm are guarded:
+ * - incoming packets are bounded (a small handshake frame until the peer has
+ *   authenticated, see `handshake.ts`; {@link CommLimits} after);
+ * - every incoming message is checked against the schema of its op and the
+ *   set of ops this connection accepts (`protocol/messages.ts`): a message
+ *   that does not fit is answered with a `protocol-error` naming op and field,
+ *   logged, and the connection is closed; a handler that throws closes only
+ *   its own connection;
+ * - outgoing bytes honour the socket's high-water mark for those who wait on
+ *   {@link Comm.drained} (bulk data), and a peer that lets more than
+ *   `maxQueuedBytes` pile up unread is disconnected (control messages cannot
+ *   wait, and memory must stay bounded).
  */
 import type { Duplex } from "node:stream";
-import { decodePacket, encodePacket, PacketReader } from "../protocol/wire.ts";
-import { CommClosedError, ProtocolError } from "./errors.ts";
+import { decodePacket, encodePacket, HANDSHAKE_LIMITS, PacketReader, type PacketLimits } from "../protocol/wire.ts";
+import { checkMessage, type OpSet } from "../protocol/messages.ts";
+import { log } from "../utils/log.ts";
+import { CommClosedError, ProtocolError, RequestTimeoutError } from "./errors.ts";
 
 export type Message = { op: string; [k: string]: unknown };
+
+/** Bounds of one connection after its handshake. */
+export interface CommLimits extends PacketLimits {
+  /** Unsent bytes a peer may leave unread before it is disconnected as too slow. */
+  maxQueuedBytes: number;
+  /** Close the connection after this long with no traffic and no request in flight (0 = never). */
+  idleTimeoutMs: number;
+}
 
 interface Pending {
   resolve(msg: Message): void;
   reject(err: Error): void;
 }
 
+/** Messages that arrive before a handler is set are kept, up to this many. */
+const MAX_EARLY_MESSAGES = 10_000;
+
 export class Comm {
   private queue: unknown[] = [];
   private scheduled = false;
   private closed = false;
-  private readonly reader = new PacketReader();
+  private readonly reader = new PacketReader(HANDSHAKE_LIMITS);
   private nextReq = 1;
   private readonly pending = new Map<number, Pending>();
   private messageHandler: ((msg: Message) => void) | null = null;
+  private early: Message[] = [];
   private readonly closeHandlers: ((err: Error | null) => void)[] = [];
+  /** Ops accepted from the peer; null = not checked (only inside the handshake). */
+  private accepts: OpSet | null = null;
+  private maxQueuedBytes = Number.POSITIVE_INFINITY;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lastActivity = Date.now();
+  private drainWaiters: (() => void)[] = [];
+  private readPaused = false;
   /** Bytes written and read, for metrics. */
   bytesOut = 0;
   bytesIn = 0;
+  /** What this connection is, for log lines ("scheduler", "data port", ...). */
+  role = "comm";
 
   constructor(
     private readonly stream: Duplex,
@@ -37,15 +73,57 @@ export class Comm {
     stream.on("error", (err) => this.shutdown(err));
     stream.on("close", () => this.shutdown(null));
     stream.on("end", () => this.shutdown(null));
+    stream.on("drain", () => this.onDrain());
   }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Sets the handler for messages that are not replies to our requests. */
-  onMessage(handler: (msg: Message) => void): void {
+  /**
+   * Raises the limits once the peer is authenticated, and sets which ops it
+   * may send from now on (see `Accepts` in protocol/messages.ts).
+   */
+  open(limits: CommLimits, accepts: OpSet): void {
+    this.reader.setLimits(limits);
+    this.maxQueuedBytes = limits.maxQueuedBytes;
+    this.accepts = accepts;
+    // messages that came in before (pipelined after the handshake) are checked now
+    for (const m of this.early) {
+      const problem = checkMessage(m, accepts);
+      if (problem !== null) {
+        this.refuse(problem);
+        return;
+      }
+    }
+    if (limits.idleTimeoutMs > 0 && this.idleTimer === null) {
+      const ms = limits.idleTimeoutMs;
+      this.idleTimer = setInterval(() => {
+        if (this.pending.size === 0 && this.stream.writableLength === 0 && Date.now() - this.lastActivity > ms) {
+          this.close();
+        }
+      }, Math.max(50, Math.min(ms / 4, 10_000)));
+      this.idleTimer.unref();
+    }
+  }
+
+  /** Changes the ops accepted from the peer (e.g. once it has registered). */
+  setAccepts(accepts: OpSet): void {
+    this.accepts = accepts;
+  }
+
+  /** Sets the handler for messages that are not replies to our requests; messages that came earlier are delivered now. */
+  onMessage(handler: ((msg: Message) => void) | null): void {
     this.messageHandler = handler;
+    if (handler !== null && this.early.length > 0) {
+      const early = this.early;
+      this.early = [];
+      for (const m of early) {
+        if (this.closed) return;
+        if (this.messageHandler === null) this.early.push(m);
+        else this.deliver(m);
+      }
+    }
   }
 
   onClose(handler: (err: Error | null) => void): void {
@@ -72,7 +150,7 @@ export class Comm {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           this.pending.delete(reqId);
-          reject(new CommClosedError(this.peerAddress, { message: `no reply from ${this.peerAddress} within ${timeoutMs} ms` }));
+          reject(new RequestTimeoutError(this.peerAddress, msg.op, timeoutMs));
         }, timeoutMs);
         timer.unref();
       }
@@ -95,9 +173,50 @@ export class Comm {
     this.send({ op: "reply", reqId: req["reqId"], ...body });
   }
 
+  /**
+   * Resolves when what was sent so far has left for the socket and its
+   * buffer is below the high-water mark: producers of bulk data await this
+   * between chunks, so a peer that reads slowly slows them down instead of
+   * filling memory. Resolves at once on a closed connection.
+   */
+  drained(): Promise<void> {
+    if (this.scheduled) this.flush();
+    if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Bytes written to the socket and not yet sent. */
+  get queuedBytes(): number {
+    return this.stream.writableLength;
+  }
+
+  /** Stops reading from the peer (TCP backpressure on its sends) until {@link resumeReading}. */
+  pauseReading(): void {
+    if (this.readPaused || this.closed) return;
+    this.readPaused = true;
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readPaused || this.closed) return;
+    this.readPaused = false;
+    this.stream.resume();
+  }
+
+  private onDrain(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const r of w) r();
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
     if (this.closed || this.queue.length === 0) return;
+    const s = this.stream;
+    if (s.writableLength > this.maxQueuedBytes) {
+      this.abort(new ProtocolError(`${this.peerAddress} is not reading: ${s.writableLength} bytes are waiting to be sent (limit ${this.maxQueuedBytes}, SHOAL_COMM_MAX_QUEUED_BYTES); disconnecting it`));
+      return;
+    }
     const msgs = this.queue;
     this.queue = [];
     let bufs: Uint8Array[];
@@ -107,7 +226,7 @@ export class Comm {
       this.shutdown(new ProtocolError(`cannot encode message to ${this.peerAddress}`, { cause: err }));
       return;
     }
-    const s = this.stream;
+    this.lastActivity = Date.now();
     s.cork();
     for (const b of bufs) {
       this.bytesOut += b.byteLength;
@@ -117,12 +236,14 @@ export class Comm {
   };
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
     this.bytesIn += chunk.byteLength;
+    this.lastActivity = Date.now();
     let packets: Uint8Array[][];
     try {
       packets = this.reader.push(chunk);
     } catch (err) {
-      this.abort(new ProtocolError(`corrupt data from ${this.peerAddress}`, { cause: err }));
+      this.refuse(`corrupt data: ${(err as Error).message}`);
       return;
     }
     for (const frames of packets) {
@@ -130,25 +251,73 @@ export class Comm {
       try {
         msgs = decodePacket(frames);
       } catch (err) {
-        this.abort(new ProtocolError(`undecodable packet from ${this.peerAddress}`, { cause: err }));
+        this.refuse(`undecodable packet: ${(err as Error).message}`);
         return;
       }
-      for (const m of msgs) this.dispatch(m as Message);
-      if (this.closed) return;
+      for (const m of msgs) {
+        this.dispatch(m);
+        if (this.closed) return;
+      }
     }
   }
 
-  private dispatch(msg: Message): void {
+  private dispatch(raw: unknown): void {
+    if (this.accepts !== null) {
+      const problem = checkMessage(raw, this.accepts);
+      if (problem !== null) {
+        this.refuse(problem);
+        return;
+      }
+    } else if (typeof raw !== "object" || raw === null || typeof (raw as Message).op !== "string") {
+      this.refuse("a message must be an object with a string op");
+      return;
+    }
+    const msg = raw as Message;
     if (msg.op === "reply") {
-      const id = msg["reqId"] as number;
-      const p = this.pending.get(id);
+      const id = msg["reqId"];
+      const p = typeof id === "number" ? this.pending.get(id) : undefined;
       if (p) {
-        this.pending.delete(id);
+        this.pending.delete(id as number);
         p.resolve(msg);
       }
       return;
     }
-    this.messageHandler?.(msg);
+    if (msg.op === "protocol-error") {
+      const text = typeof msg["message"] === "string" ? msg["message"] : "no reason given";
+      this.abort(new ProtocolError(`${this.peerAddress} refused a message from us and closed the connection: ${text}`));
+      return;
+    }
+    if (this.messageHandler === null) {
+      if (this.early.length >= MAX_EARLY_MESSAGES) this.refuse("too many messages before the connection was ready");
+      else this.early.push(msg);
+      return;
+    }
+    this.deliver(msg);
+  }
+
+  private deliver(msg: Message): void {
+    try {
+      this.messageHandler!(msg);
+    } catch (err) {
+      log(this.role, `error handling '${msg.op}' from ${this.peerAddress}; closing that connection: ${(err as Error).stack ?? String(err)}`);
+      this.send({ op: "protocol-error", message: `internal error handling '${msg.op}': ${(err as Error).message}` });
+      this.close();
+    }
+  }
+
+  /**
+   * Refuses the peer: logs why (rate-limited), tells the peer in a
+   * `protocol-error` message, and closes the connection.
+   */
+  refuse(problem: string): void {
+    if (this.closed) return;
+    refusalLog(this.role, `refused ${this.peerAddress}: ${problem}`);
+    this.queue = [];
+    this.maxQueuedBytes = Number.POSITIVE_INFINITY;
+    this.send({ op: "protocol-error", message: problem.slice(0, 500) });
+    this.flush();
+    this.stream.end();
+    this.shutdown(new ProtocolError(problem));
   }
 
   /** Flushes queued messages and closes the connection. */
@@ -169,10 +338,30 @@ export class Comm {
     if (this.closed) return;
     this.closed = true;
     this.queue = [];
-    const closedErr = new CommClosedError(this.peerAddress, err ? { cause: err } : {});
+    this.early = [];
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    const closedErr = err instanceof ProtocolError ? err : new CommClosedError(this.peerAddress, err ? { cause: err } : {});
     for (const p of this.pending.values()) p.reject(closedErr);
     this.pending.clear();
+    this.onDrain();
+    if (this.readPaused) this.stream.resume();
     if (!this.stream.destroyed) setTimeout(() => this.stream.destroy(), 1000).unref();
     for (const h of this.closeHandlers.splice(0)) h(err);
   }
+}
+
+/** Refusal log lines: the first few of every 10 s, then a count (a flood of bad peers must not flood the log). */
+const refusals = { windowStart: 0, logged: 0, dropped: 0 };
+export function refusalLog(role: string, line: string): void {
+  const now = Date.now();
+  if (now - refusals.windowStart > 10_000) {
+    if (refusals.dropped > 0) log(role, `... and ${refusals.dropped} more refusal(s) in the last 10 s`);
+    refusals.windowStart = now;
+    refusals.logged = 0;
+    refusals.dropped = 0;
+  }
+  if (refusals.logged < 20) {
+    refusals.logged++;
+    log(role, line);
+  } else refusals.dropped++;
 }

@@ -1,4 +1,5 @@
-export { Comm, type Message } from "./comm.ts";
+export { Comm, type Message, type CommLimits } from "./comm.ts";
 export { listen, connect, type Listener, type ListenOptions, type ConnectOptions, type TlsOptions } from "./transport.ts";
 export { parseAddress, formatAddress, hostOf, type ParsedAddress } from "./address.ts";
-export { CommClosedError, ConnectError, ProtocolError, AddressError } from "./errors.ts";
+export { commLimits, dataIdleTimeoutMs, DEFAULT_LIMITS, type ListenLimits } from "./limits.ts";
+export { CommClosedError, ConnectError, HandshakeError, ProtocolError, AddressError, RequestTimeoutError, type HandshakeRefusal } from "./errors.ts";

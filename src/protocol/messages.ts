@@ -2,7 +2,7 @@
  * Every message that crosses a process boundary, defined once. Messages are
  * plain objects with an `op`; binary user data travels as {@link Payload}s.
  */
-import type { Payload } from "./serialize.ts";
+import { arr, bool, int, lazy, num, obj, opt, rec, str, tuple, payload, unknownValue, validate, type Infer, type Schema } from "./schema.ts";
 
 /** A failure that crossed a process boundary, rebuilt on the other side. */
 export interface ErrorRecord {
@@ -14,33 +14,104 @@ export interface ErrorRecord {
   cause?: ErrorRecord;
 }
 
-/** A task as the client submits it. `spec` is null for scattered data. */
-export interface TaskMsg {
-  key: string;
-  spec: Payload;
-  deps: string[];
-  /** Client-side order within the submission (lower runs first). */
-  order: number;
-  /** Failures from dead workers tolerated before the task errs (default from scheduler config). */
-  allowedFailures?: number;
-  /** User-exception retries (default 0). */
-  retries?: number;
-  /** Content hashes of the code bundles the task needs. */
-  code?: string[];
-}
+// ------------------------------------------------------------- the schemas
 
-export interface DepLocation {
-  who: string[];
-  nbytes: number;
-}
+const errorRecordSchema: Schema<ErrorRecord> = obj({
+  name: str,
+  message: str,
+  stack: str,
+  data: opt(rec(unknownValue)),
+  cause: opt(lazy(() => errorRecordSchema)),
+});
+export { errorRecordSchema };
 
+const keys = arr(str);
+
+const taskSchema = obj({
+  key: str,
+  spec: payload,
+  deps: keys,
+  order: num,
+  allowedFailures: opt(int),
+  retries: opt(int),
+  code: opt(keys),
+});
+
+const depLocationSchema = obj({ who: keys, nbytes: num });
+
+/**
+ * The version of the message protocol (not of the package): peers whose
+ * versions differ refuse each other in the handshake, naming both.
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** Every message, by op: its fields and, through {@link Msg}, its type. */
+export const Messages = {
+  // handshake (any peer -> scheduler), after the connection handshake of comm/handshake.ts
+  "register-worker": obj({
+    name: str,
+    address: str,
+    nthreads: int,
+    memoryLimit: num,
+    pid: int,
+    host: str,
+    version: str,
+    /** Random per worker process: a registration for a live worker's address with another instance is refused. */
+    instance: str,
+    /** Keys already held (a worker rejoining after a network split). */
+    keys,
+  }),
+  "register-client": obj({ id: opt(str), version: opt(str) }),
+  // client -> scheduler
+  "update-graph": obj({ tasks: arr(taskSchema), keys }),
+  "release-keys": obj({ keys }),
+  "cancel-keys": obj({ keys }),
+  gather: obj({ keys }),
+  scatter: obj({ data: rec(payload), broadcast: opt(bool) }),
+  identity: obj({}),
+  "put-code": obj({ hash: str, code: payload }),
+  "get-code": obj({ hash: str }),
+  "close-client": obj({}),
+  // scheduler -> client
+  "key-in-memory": obj({ key: str, type: opt(str), nbytes: opt(num), inline: opt(payload) }),
+  "key-erred": obj({ key: str, error: errorRecordSchema, blame: opt(str) }),
+  "key-cancelled": obj({ key: str }),
+  // worker -> scheduler
+  "task-started": obj({ key: str, runId: int }),
+  "task-finished": obj({
+    key: str,
+    runId: int,
+    nbytes: num,
+    type: str,
+    start: num,
+    stop: num,
+    /** Small results ride along so that clients can be answered without a worker round trip. */
+    inline: opt(payload),
+  }),
+  "task-erred": obj({ key: str, runId: int, error: errorRecordSchema, start: num, stop: num }),
+  "missing-data": obj({ key: str, errant: str }),
+  "add-keys": obj({ keys }),
+  heartbeat: obj({ metrics: rec(num), transfers: opt(arr(tuple(num, num, num, str))) }),
+  unregister: obj({}),
+  // scheduler -> worker
+  "compute-task": obj({ key: str, spec: payload, deps: rec(depLocationSchema), priority: arr(num), runId: int, code: opt(keys) }),
+  "free-keys": obj({ keys }),
+  "put-data": obj({ key: str, value: payload, nbytes: num }),
+  "close-worker": obj({ reason: opt(str) }),
+  // peer data plane (worker or client -> a worker's data port)
+  "get-data": obj({ keys }),
+  // a peer's refusal of what we sent, just before it closes the connection
+  "protocol-error": obj({ message: str }),
+} as const;
+
+export type OpName = keyof typeof Messages;
+/** The message of one op, with its `op` field. */
+export type Msg<K extends OpName> = { op: K } & Infer<(typeof Messages)[K]>;
+
+/** Ops by name, for call sites: `Op.computeTask`. */
 export const Op = {
-  // handshake (any peer -> scheduler)
   registerClient: "register-client",
   registerWorker: "register-worker",
-  registered: "registered",
-  refused: "refused",
-  // client -> scheduler
   updateGraph: "update-graph",
   releaseKeys: "release-keys",
   cancelKeys: "cancel-keys",
@@ -50,11 +121,9 @@ export const Op = {
   putCode: "put-code",
   getCode: "get-code",
   closeClient: "close-client",
-  // scheduler -> client
   keyInMemory: "key-in-memory",
   keyErred: "key-erred",
   keyCancelled: "key-cancelled",
-  // worker -> scheduler
   taskStarted: "task-started",
   taskFinished: "task-finished",
   taskErred: "task-erred",
@@ -62,62 +131,59 @@ export const Op = {
   addKeys: "add-keys",
   heartbeat: "heartbeat",
   unregister: "unregister",
-  // scheduler -> worker
   computeTask: "compute-task",
   freeKeys: "free-keys",
   putData: "put-data",
   closeWorker: "close-worker",
-  // peer data plane
   getData: "get-data",
-  // generic replies
+  protocolError: "protocol-error",
   reply: "reply",
+} as const satisfies Record<string, OpName | "reply">;
+
+/** The ops one kind of peer may send to another; anything else is refused at the door. */
+export type OpSet = ReadonlySet<string>;
+const opSet = (...ops: OpName[]): OpSet => new Set<string>(ops);
+
+export const Accepts = {
+  /** A scheduler, from a connection before it registered. */
+  schedulerUnregistered: opSet("register-worker", "register-client"),
+  /** A scheduler, from a registered worker. */
+  schedulerFromWorker: opSet("task-started", "task-finished", "task-erred", "missing-data", "add-keys", "heartbeat", "unregister", "get-code"),
+  /** A scheduler, from a registered client. */
+  schedulerFromClient: opSet("update-graph", "release-keys", "cancel-keys", "gather", "scatter", "identity", "put-code", "close-client"),
+  /** A worker, from its scheduler. */
+  workerFromScheduler: opSet("compute-task", "free-keys", "put-data", "close-worker"),
+  /** A worker's data port, from peers and clients. */
+  dataPort: opSet("get-data"),
+  /** A client, from its scheduler. */
+  clientFromScheduler: opSet("key-in-memory", "key-erred", "key-cancelled"),
+  /** Connections that only send requests and read replies. */
+  none: opSet(),
 } as const;
-export type OpName = (typeof Op)[keyof typeof Op];
 
-export interface RegisterWorkerMsg {
-  op: typeof Op.registerWorker;
-  name: string;
-  address: string;
-  nthreads: number;
-  memoryLimit: number;
-  pid: number;
-  host: string;
-  version: string;
-  token?: string;
-  /** Keys already held (a worker rejoining after a network split). */
-  keys: string[];
+/**
+ * Checks an incoming message against its op's schema. Returns null when it
+ * fits, else a sentence naming the op and the field.
+ */
+export function checkMessage(m: unknown, accepted: OpSet): string | null {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return `a message must be an object with an "op", got ${m === null ? "null" : Array.isArray(m) ? "an array" : typeof m}`;
+  const op = (m as { op?: unknown }).op;
+  if (typeof op !== "string") return `a message must have a string "op", got ${typeof op}`;
+  if (op === "reply" || op === "protocol-error") return null; // checked by the requester (see Comm)
+  if (!accepted.has(op)) return Object.hasOwn(Messages, op) ? `op '${op}' is not accepted on this connection` : `unknown op '${op.slice(0, 64)}'`;
+  const e = validate(Messages[op as OpName], m);
+  return e === null ? null : `${op}: ${e}`;
 }
 
-export interface ComputeTaskMsg {
-  op: typeof Op.computeTask;
-  key: string;
-  spec: Payload;
-  deps: Record<string, DepLocation>;
-  priority: number[];
-  runId: number;
-  code?: string[];
-}
+// --------------------------------------------------------- types of call sites
 
-export interface TaskFinishedMsg {
-  op: typeof Op.taskFinished;
-  key: string;
-  runId: number;
-  nbytes: number;
-  type: string;
-  start: number;
-  stop: number;
-  /** Small results ride along so that clients can be answered without a worker round trip. */
-  inline?: Payload;
-}
-
-export interface TaskErredMsg {
-  op: typeof Op.taskErred;
-  key: string;
-  runId: number;
-  error: ErrorRecord;
-  start: number;
-  stop: number;
-}
+/** A task as the client submits it. `spec` is null for scattered data. */
+export type TaskMsg = Infer<typeof taskSchema>;
+export type DepLocation = Infer<typeof depLocationSchema>;
+export type RegisterWorkerMsg = Msg<"register-worker">;
+export type ComputeTaskMsg = Msg<"compute-task">;
+export type TaskFinishedMsg = Msg<"task-finished">;
+export type TaskErredMsg = Msg<"task-erred">;
 
 /** Results up to this size (bytes, estimated) ride in control messages. */
 export const INLINE_RESULT_BYTES = 64 * 1024;

@@ -99,9 +99,22 @@ export function decodePacket(frames: readonly Uint8Array[]): unknown[] {
   }
 }
 
+/** Bytes and frames one packet may have (the reader refuses bigger ones before buffering them). */
+export interface PacketLimits {
+  maxPacketBytes: number;
+  maxFrames: number;
+}
+
+/** Limits before a peer has authenticated: one small frame (the handshake). */
+export const HANDSHAKE_LIMITS: PacketLimits = { maxPacketBytes: 64 * 1024, maxFrames: 1 };
+/** Default limits after the handshake (see `SHOAL_COMM_MAX_PACKET_BYTES`). */
+export const DEFAULT_PACKET_LIMITS: PacketLimits = { maxPacketBytes: 4 * 1024 ** 3, maxFrames: MAX_FRAMES };
+
 /**
  * Incremental packet reader: feed socket chunks, get whole packets (lists of
  * frames). A frame that lies within one chunk is returned as a view of it.
+ * A header announcing more frames or bytes than the limits allow is refused
+ * as soon as its first 4 or 4 + 4n bytes arrive, before the body is buffered.
  */
 export class PacketReader {
   private chunks: Buffer[] = [];
@@ -109,7 +122,16 @@ export class PacketReader {
   private lengths: number[] | null = null;
   private need = 4;
 
-  constructor(private readonly maxPacketBytes = 8 * 1024 ** 3) {}
+  constructor(private limits: PacketLimits = DEFAULT_PACKET_LIMITS) {}
+
+  setLimits(limits: PacketLimits): void {
+    this.limits = limits;
+  }
+
+  /** Bytes held for a packet not yet complete. */
+  get pendingBytes(): number {
+    return this.buffered;
+  }
 
   /** Adds a chunk and returns every packet now complete. */
   push(chunk: Buffer): Uint8Array[][] {
@@ -119,9 +141,8 @@ export class PacketReader {
     for (;;) {
       if (this.buffered < this.need) return out;
       if (this.lengths === null) {
-        const head = this.peek(4);
-        const n = head.readUInt32LE(0);
-        if (n === 0 || n > MAX_FRAMES) throw new RangeError(`corrupt packet header: ${n} frames`);
+        const n = this.peekU32();
+        if (n === 0 || n > this.limits.maxFrames) throw new RangeError(`corrupt packet header: ${n} frames (at most ${this.limits.maxFrames} allowed here)`);
         if (this.buffered < 4 + 4 * n) {
           this.need = 4 + 4 * n;
           return out;
@@ -134,7 +155,7 @@ export class PacketReader {
           lengths.push(len);
           total += len;
         }
-        if (total > this.maxPacketBytes) throw new RangeError(`packet of ${total} bytes exceeds the limit`);
+        if (total > this.limits.maxPacketBytes) throw new RangeError(`packet of ${total} bytes exceeds the limit of ${this.limits.maxPacketBytes} bytes`);
         this.lengths = lengths;
         this.need = total;
         continue;
@@ -146,14 +167,20 @@ export class PacketReader {
     }
   }
 
-  private peek(n: number): Buffer {
+  /** The first 4 buffered bytes as a u32, copying only those 4 when they span chunks. */
+  private peekU32(): number {
     const first = this.chunks[0]!;
-    if (first.byteLength >= n) return first;
-    const all = Buffer.concat(this.chunks);
-    this.chunks = [all];
-    return all;
+    if (first.byteLength >= 4) return first.readUInt32LE(0);
+    const b = Buffer.allocUnsafe(4);
+    let off = 0;
+    for (const c of this.chunks) {
+      const k = Math.min(c.byteLength, 4 - off);
+      c.copy(b, off, 0, k);
+      off += k;
+      if (off === 4) break;
+    }
+    return b.readUInt32LE(0);
   }
-
   private take(n: number): Buffer {
     this.buffered -= n;
     if (n === 0) return Buffer.alloc(0);

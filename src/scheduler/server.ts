@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Comm, listen, type Listener, type ListenOptions, type Message } from "../comm/index.ts";
-import { Op, type TaskErredMsg, type TaskFinishedMsg, type TaskMsg } from "../protocol/messages.ts";
+import { Accepts, Op, type Msg } from "../protocol/messages.ts";
 import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
@@ -20,7 +20,8 @@ export interface SchedulerOptions {
   workerTtl?: number;
   /** Cluster token; when set, clients and workers must present it. */
   token?: string;
-  listen?: ListenOptions;
+  /** TLS and limits of the listener (the token and what it accepts are set by the scheduler). */
+  listen?: Omit<ListenOptions, "accepts" | "token" | "name">;
   config?: Partial<SchedulerConfig>;
   /** Print join/leave log lines (default true). */
   logEvents?: boolean;
@@ -41,6 +42,8 @@ export class SchedulerServer {
   private readonly workerComms = new Map<string, Comm>();
   private readonly clientComms = new Map<string, Comm>();
   private readonly code = new Map<string, Payload>();
+  /** Instance id of the worker process registered at each address. */
+  private readonly instances = new Map<string, string>();
   private ttlTimer: NodeJS.Timeout | null = null;
   private closed = false;
   readonly startedAt = Date.now();
@@ -66,7 +69,12 @@ export class SchedulerServer {
   }
 
   async start(): Promise<this> {
-    this.listener = await listen(this.opts.address ?? "tcp://127.0.0.1:8786", (c) => this.accept(c), this.opts.listen ?? {});
+    this.listener = await listen(this.opts.address ?? "tcp://127.0.0.1:8786", (c) => this.accept(c), {
+      ...(this.opts.listen ?? {}),
+      token: this.opts.token,
+      name: "scheduler",
+      accepts: Accepts.schedulerUnregistered,
+    });
     const ttl = this.workerTtl;
     this.ttlTimer = setInterval(() => {
       for (const a of this.state.checkWorkerTtl(ttl)) {
@@ -106,6 +114,7 @@ export class SchedulerServer {
       if (p.kind === "worker") {
         if (this.workerComms.get(p.id) === comm) {
           this.workerComms.delete(p.id);
+          this.instances.delete(p.id);
           if (this.state.removeWorker(p.id, { expected: false, reason: "connection closed" })) {
             this.logEvent(`worker left: ${p.id} (connection closed); ${this.state.workers.size} worker(s) remain`);
             for (const l of this.workerListeners) l("removed", p.id);
@@ -119,44 +128,42 @@ export class SchedulerServer {
     });
   }
 
+  /**
+   * The first message of an authenticated connection says who it is (the
+   * token was checked in the connection handshake, comm/handshake.ts).
+   */
   private handshake(comm: Comm, m: Message): Peer | null {
-    const token = this.opts.token;
-    if (token !== undefined && m["token"] !== token) {
-      const who = m.op === Op.registerWorker ? "worker" : "client";
-      log("scheduler", `refused ${who} from ${comm.peerAddress}: ${m["token"] === undefined ? "no token" : "wrong token"}`);
-      comm.reply(m, { status: "refused", message: `this scheduler requires the cluster token (--token or SHOAL_TOKEN); ${m["token"] === undefined ? "none was given" : "the one given is wrong"}` });
-      setTimeout(() => comm.close(), 50);
-      return null;
-    }
     if (m.op === Op.registerWorker) {
-      const address = m["address"] as string;
+      const r = m as Msg<"register-worker">;
+      const address = r.address;
       const old = this.workerComms.get(address);
+      const oldInstance = this.instances.get(address);
+      if (old && old !== comm && !old.isClosed && oldInstance !== r.instance) {
+        // Another process claims a live worker's address: keep the live one.
+        // (A worker that restarted there is admitted once the old connection
+        // closes or its heartbeats stop; it retries until then.)
+        log("scheduler", `refused a registration for ${address} from ${comm.peerAddress}: a live worker is registered at that address`);
+        comm.reply(m, { status: "refused", retriable: true, message: `a live worker is already registered at ${address}` });
+        setTimeout(() => comm.close(), 50).unref();
+        return null;
+      }
       if (old && old !== comm) old.close();
       this.workerComms.set(address, comm);
-      this.state.addWorker({
-        address,
-        name: m["name"] as string,
-        nthreads: m["nthreads"] as number,
-        memoryLimit: m["memoryLimit"] as number,
-        host: m["host"] as string,
-        pid: m["pid"] as number,
-        keys: (m["keys"] as string[]) ?? [],
-      });
+      this.instances.set(address, r.instance);
+      comm.setAccepts(Accepts.schedulerFromWorker);
+      this.state.addWorker({ address, name: r.name, nthreads: r.nthreads, memoryLimit: r.memoryLimit, host: r.host, pid: r.pid, keys: r.keys });
       comm.reply(m, { status: "ok", heartbeatInterval: this.heartbeatInterval(), workerTtl: this.workerTtl, schedulerId: this.id, version: VERSION });
-      this.logEvent(`worker joined: ${m["name"] as string} at ${address} (${m["nthreads"] as number} threads); ${this.state.workers.size} worker(s)`);
+      this.logEvent(`worker joined: ${r.name} at ${address} (${r.nthreads} threads); ${this.state.workers.size} worker(s)`);
       for (const l of this.workerListeners) l("added", address);
       return { kind: "worker", id: address, comm };
     }
-    if (m.op === Op.registerClient) {
-      const id = (m["id"] as string) ?? randomUUID();
-      this.clientComms.set(id, comm);
-      this.state.addClient(id);
-      comm.reply(m, { status: "ok", schedulerId: this.id, version: VERSION });
-      return { kind: "client", id, comm };
-    }
-    comm.reply(m, { status: "refused", message: `expected a register message, got '${m.op}'` });
-    comm.close();
-    return null;
+    const r = m as Msg<"register-client">;
+    const id = r.id ?? randomUUID();
+    this.clientComms.set(id, comm);
+    comm.setAccepts(Accepts.schedulerFromClient);
+    this.state.addClient(id);
+    comm.reply(m, { status: "ok", schedulerId: this.id, version: VERSION });
+    return { kind: "client", id, comm };
   }
 
   /** Heartbeat period handed to workers: at most ~200 heartbeats per second in total. */
@@ -169,8 +176,8 @@ export class SchedulerServer {
   private onWorkerMessage(p: Peer, m: Message): void {
     const s = this.state;
     switch (m.op) {
-      case Op.taskFinished: s.taskFinished(p.id, m as unknown as TaskFinishedMsg); break;
-      case Op.taskErred: s.taskErred(p.id, m as unknown as TaskErredMsg); break;
+      case Op.taskFinished: s.taskFinished(p.id, m as Msg<"task-finished">); break;
+      case Op.taskErred: s.taskErred(p.id, m as Msg<"task-erred">); break;
       case Op.taskStarted: s.taskStarted(p.id, m["key"] as string, m["runId"] as number); break;
       case Op.heartbeat:
         s.heartbeat(p.id, m["metrics"] as Record<string, number>);
@@ -184,6 +191,7 @@ export class SchedulerServer {
       case Op.unregister:
         if (s.removeWorker(p.id, { expected: true, reason: "worker closed" })) {
           this.workerComms.delete(p.id);
+          this.instances.delete(p.id);
           this.logEvent(`worker left: ${p.id} (closed); ${s.workers.size} worker(s) remain`);
           for (const l of this.workerListeners) l("removed", p.id);
         }
@@ -196,7 +204,7 @@ export class SchedulerServer {
     const s = this.state;
     switch (m.op) {
       case Op.updateGraph:
-        s.updateGraph(p.id, m["tasks"] as TaskMsg[], m["keys"] as string[]);
+        s.updateGraph(p.id, (m as Msg<"update-graph">).tasks, (m as Msg<"update-graph">).keys);
         break;
       case Op.releaseKeys: s.clientReleasesKeys(p.id, m["keys"] as string[]); break;
       case Op.cancelKeys: s.cancelKeys(p.id, m["keys"] as string[]); break;

@@ -6,15 +6,17 @@
 import os from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Comm, connect, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
+import { randomUUID } from "node:crypto";
+import { Comm, CommClosedError, connect, dataIdleTimeoutMs, HandshakeError, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
 import { formatAddress, parseAddress } from "../comm/address.ts";
-import { INLINE_RESULT_BYTES, Op, type ComputeTaskMsg } from "../protocol/messages.ts";
+import { Accepts, INLINE_RESULT_BYTES, Op, type ComputeTaskMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
 import { DEFAULT_THREAD_CACHE_BYTES, Executor, type DepPayload } from "./executor.ts";
-import { DataStore, Resident, payloadSize } from "./store.ts";
+import { DataStore, Resident } from "./store.ts";
+import { DataServer, DEFAULT_DATA_PLANE_LIMITS, fetchData, type DataPlaneLimits } from "./data-plane.ts";
 import { WorkerStateMachine, type Instruction } from "./state.ts";
 import { log } from "../utils/log.ts";
 import { keyPrefix } from "../protocol/keys.ts";
@@ -50,6 +52,8 @@ export interface WorkerOptions {
   memory?: Partial<MemoryThresholds>;
   /** Certificate, key and CA for tls:// (scheduler connection, peers, the data server). */
   tls?: TlsOptions;
+  /** Bounds of the data port (reply size, concurrent transfers); see data-plane.ts. */
+  dataPlane?: Partial<DataPlaneLimits>;
   /** Called when process memory passes the terminate fraction (the worker process exits; its nanny restarts it). */
   onTerminate?: (reason: string) => void;
 }
@@ -97,6 +101,9 @@ export class WorkerServer {
   private transferBytes = 0;
   private lastCpu = { usage: process.cpuUsage(), time: performance.now() };
   address = "";
+  /** Random per process: tells the scheduler a reconnect of this worker from another process claiming its address. */
+  readonly instance = randomUUID();
+  private dataServer: DataServer | null = null;
   /** Resolves when the worker has stopped for good. */
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
@@ -129,16 +136,38 @@ export class WorkerServer {
       this.sm.lostData(keys, this.address);
       this.run();
     };
-    const comm = await connect(this.opts.scheduler, this.connectOptions());
+    const comm = await connect(this.opts.scheduler, this.schedulerConnectOptions(10_000));
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
     const scheme = parseAddress(this.opts.scheduler).scheme;
+    this.dataServer = new DataServer(
+      { read: (k) => this.store.read(k), encode: (k) => this.executor!.encode(k) },
+      { ...DEFAULT_DATA_PLANE_LIMITS, ...(this.opts.dataPlane ?? {}) },
+    );
     this.listener = await listen(
       scheme === "inproc" ? "inproc://auto" : formatAddress(scheme, host, this.opts.port ?? 0),
-      (c) => this.serveData(c),
-      this.opts.tls ? { tls: this.opts.tls } : {},
+      (c) => this.dataServer!.serve(c),
+      {
+        ...(this.opts.tls ? { tls: this.opts.tls } : {}),
+        token: this.opts.token,
+        name: "worker data port",
+        accepts: Accepts.dataPort,
+        limits: { idleTimeoutMs: dataIdleTimeoutMs() },
+      },
     );
     this.address = this.listener.address;
-    await this.register(comm);
+    // a registration refused for a retriable reason (another process still
+    // holds this address at the scheduler) is tried again until deathTimeout
+    const deadline = Date.now() + (this.opts.deathTimeout ?? 60) * 1000;
+    for (let attempt = 0, c = comm; ; attempt++) {
+      try {
+        await this.register(c);
+        return;
+      } catch (err) {
+        if (!(err instanceof RegistrationRefused && err.retriable) || Date.now() > deadline) throw err;
+        await sleep(backoffMs(attempt));
+        c = await connect(this.opts.scheduler, this.schedulerConnectOptions(10_000));
+      }
+    }
   }
 
   private async register(comm: Comm): Promise<void> {
@@ -157,13 +186,13 @@ export class WorkerServer {
       pid: process.pid,
       host: os.hostname(),
       version: VERSION,
+      instance: this.instance,
       keys: [...this.store.keys()],
-      ...(this.opts.token ? { token: this.opts.token } : {}),
     });
     if (reply["status"] !== "ok") {
       this.scheduler = null;
       comm.close();
-      throw new Error(`scheduler ${this.opts.scheduler} refused this worker: ${String(reply["message"] ?? "no reason given")}`);
+      throw new RegistrationRefused(`scheduler ${this.opts.scheduler} refused this worker: ${String(reply["message"] ?? "no reason given")}`, reply["retriable"] === true);
     }
     this.heartbeatInterval = (reply["heartbeatInterval"] as number | undefined) ?? 0.5;
     this.schedulerTtl = (reply["workerTtl"] as number | undefined) ?? 30;
@@ -176,8 +205,12 @@ export class WorkerServer {
     this.heartbeatTimer.unref();
   }
 
-  private connectOptions(): { tls?: TlsOptions } {
-    return this.opts.tls ? { tls: this.opts.tls } : {};
+  private connectOptions(): { tls?: TlsOptions; token?: string | undefined; role: string } {
+    return { ...(this.opts.tls ? { tls: this.opts.tls } : {}), token: this.opts.token, role: "worker" };
+  }
+
+  private schedulerConnectOptions(timeoutMs: number): Parameters<typeof connect>[1] {
+    return { ...this.connectOptions(), timeoutMs, accepts: Accepts.workerFromScheduler };
   }
 
   private heartbeat(): void {
@@ -230,14 +263,20 @@ export class WorkerServer {
     // Anything computed for the old session may be recomputed elsewhere: start clean.
     this.resetState();
     const deadline = Date.now() + (this.opts.deathTimeout ?? 60) * 1000;
-    while (!this.closing && Date.now() < deadline) {
+    for (let attempt = 0; !this.closing && Date.now() < deadline; attempt++) {
       try {
-        const comm = await connect(this.opts.scheduler, { ...this.connectOptions(), timeoutMs: 2000 });
+        const comm = await connect(this.opts.scheduler, this.schedulerConnectOptions(2000));
         await this.register(comm);
         log("worker", `${this.name}: reconnected to ${this.opts.scheduler}`);
         return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 500));
+      } catch (err) {
+        // a refused token or another protocol version will not change by waiting
+        const retriable = err instanceof HandshakeError ? err.retriable : err instanceof RegistrationRefused ? err.retriable : true;
+        if (!retriable) {
+          log("worker", `${this.name}: giving up on ${this.opts.scheduler}: ${(err as Error).message}`);
+          break;
+        }
+        await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
       }
     }
     if (!this.closing) {
@@ -355,7 +394,7 @@ export class WorkerServer {
               type: r.type,
               start: r.start,
               stop: r.stop,
-              ...(r.result && r.nbytes <= INLINE_RESULT_BYTES ? { inline: r.result } : {}),
+              ...(r.result && r.nbytes <= INLINE_RESULT_BYTES ? { inline: asPayload(r.result) } : {}),
             });
           } else {
             sm.executeFailure(ins.key, { ...r.error, data: { ...(r.error.data ?? {}), worker: this.address } }, r.start, r.stop);
@@ -373,21 +412,18 @@ export class WorkerServer {
   private async gather(peer: string, keys: string[], sm: WorkerStateMachine): Promise<void> {
     try {
       const start = Date.now() / 1000;
-      const comm = await this.peer(peer);
-      const reply = await comm.request({ op: Op.getData, keys }, 60_000);
+      const got = await this.fetchFromPeer(peer, keys);
       if (sm !== this.sm) return;
-      const data = (reply["data"] ?? {}) as Record<string, Payload>;
-      const got: Record<string, number> = {};
+      const sizes: Record<string, number> = {};
       let nbytes = 0;
-      for (const [k, p] of Object.entries(data)) {
-        const pp = asPayload(p);
-        this.store.set(k, pp);
-        got[k] = pp.header.byteLength + pp.frames.reduce((a, f) => a + f.byteLength, 0);
-        nbytes += got[k];
+      for (const [k, p] of got.data) {
+        this.store.set(k, p);
+        sizes[k] = p.header.byteLength + p.frames.reduce((a, f) => a + f.byteLength, 0);
+        nbytes += sizes[k];
       }
       this.transferBytes += nbytes;
       if (this.transfers.length < 64) this.transfers.push([start, Date.now() / 1000, nbytes, peer]);
-      sm.gatherSuccess(peer, got, (reply["missing"] as string[] | undefined) ?? []);
+      sm.gatherSuccess(peer, sizes, got.missing);
     } catch {
       this.peers.delete(peer);
       if (sm !== this.sm) return;
@@ -396,11 +432,28 @@ export class WorkerServer {
     this.run();
   }
 
+  /**
+   * get-data from a peer; a cached connection that turns out closed (the
+   * peer's idle timeout, a restart) is replaced by a fresh one once.
+   */
+  private async fetchFromPeer(peer: string, keys: string[]): ReturnType<typeof fetchData> {
+    const cached = this.peers.has(peer);
+    try {
+      return await fetchData(await this.peer(peer), keys, 60_000);
+    } catch (err) {
+      if (!cached || !(err instanceof CommClosedError) || err.code === "request-timeout") throw err;
+      this.peers.delete(peer);
+      return await fetchData(await this.peer(peer), keys, 60_000);
+    }
+  }
+
   private peer(address: string): Promise<Comm> {
     let p = this.peers.get(address);
     if (!p) {
       p = connect(address, { ...this.connectOptions(), timeoutMs: 5000 }).then((c) => {
-        c.onClose(() => this.peers.delete(address));
+        c.onClose(() => {
+          if (this.peers.get(address) === p) this.peers.delete(address);
+        });
         return c;
       });
       p.catch(() => this.peers.delete(address));
@@ -482,28 +535,6 @@ export class WorkerServer {
     }
   }
 
-  /** Data server: peers and clients fetch results with get-data. */
-  private serveData(comm: Comm): void {
-    comm.onMessage((m) => {
-      if (m.op !== Op.getData) return;
-      void (async () => {
-        const data: Record<string, Payload> = {};
-        const missing: string[] = [];
-        // values resident in an executor thread: have their bytes written (the store keeps them), all
-        // requests at once, so that the thread writes them all as soon as its current task ends
-        const got = await Promise.all((m["keys"] as string[]).map(async (k): Promise<[string, Payload | undefined]> => {
-          const p = this.store.get(k);
-          return [k, p instanceof Resident ? await this.executor!.encode(k).catch(() => undefined) : p];
-        }));
-        for (const [k, p] of got) {
-          if (p) data[k] = asPayload(p);
-          else missing.push(k);
-        }
-        comm.reply(m, { data, missing });
-      })();
-    });
-  }
-
   async close(): Promise<void> {
     if (this.closing) return this.finished;
     this.closing = true;
@@ -518,6 +549,22 @@ export class WorkerServer {
     if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
     this.resolveFinished();
   }
+}
+
+/** The scheduler refused the registration; `retriable` when trying again later can help. */
+export class RegistrationRefused extends Error {
+  override name = "RegistrationRefused";
+  readonly code = "registration-refused";
+  constructor(message: string, readonly retriable: boolean) {
+    super(message);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Exponential backoff with full jitter: 100 ms doubling to 5 s. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(5000, 100 * 2 ** attempt);
 }
 
 function hostOfLocal(local: string): string {

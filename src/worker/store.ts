@@ -97,6 +97,17 @@ export class DataStore {
     return back;
   }
 
+  /**
+   * Returns the value for sending: a spilled value is read back without
+   * moving it into memory (the caller drops the bytes once they are sent).
+   */
+  read(key: string): Payload | Resident | undefined {
+    const p = this.fast.get(key);
+    if (p) return p;
+    const s = this.slow.get(key);
+    return s ? readSpill(s.path) : undefined;
+  }
+
   delete(key: string): void {
     const p = this.fast.get(key);
     if (p) {
