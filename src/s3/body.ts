@@ -18,11 +18,36 @@ export interface BodyChecks {
   contentMd5?: string;
   /** x-amz-decoded-content-length for aws-chunked bodies. */
   decodedLength?: number;
-  /** Largest body accepted. */
+  /** Largest body accepted (decoded payload bytes). */
   maxSize?: number;
+  /**
+   * The error code for a body over `maxSize`: EntityTooLarge (the default,
+   * for object data) or MaxMessageLengthExceeded (for request documents).
+   */
+  tooLarge?: "EntityTooLarge" | "MaxMessageLengthExceeded";
+  /** Content-Length header; checked against `maxSize` before reading when the payload is not aws-chunked. */
+  contentLength?: number;
   /** Receives trailing headers of aws-chunked bodies. */
   trailers?: Map<string, string>;
 }
+
+const MiB = 1024 * 1024;
+
+/**
+ * Largest request bodies of the operations that send an XML document; a
+ * larger one is MaxMessageLengthExceeded before any of it is parsed.
+ * Generous next to S3's own bounds (a legal document is at most ~2 MiB),
+ * small enough that the linear-time parser holds the event loop for about
+ * 100 ms on the costliest body of that size (5 MiB of entity references).
+ */
+export const XML_BODY_LIMITS = {
+  /** DeleteObjects: at most 1000 keys (of up to 1024 bytes each, escaped) with version ids. */
+  delete: 2 * MiB,
+  /** CompleteMultipartUpload: at most 10,000 parts, each with an ETag and checksums (~2 MiB). */
+  completeMultipartUpload: 5 * MiB,
+  /** AccessControlPolicy (at most 100 grants), CreateBucketConfiguration, OwnershipControls. */
+  other: 1 * MiB,
+} as const;
 
 /** A body written to a temp file. */
 export interface ReceivedFile {
@@ -59,11 +84,22 @@ class BodyVerifier {
     this.wantMd5 = expectedMd5(checks.contentMd5);
   }
 
+  /** Refuses a body whose declared length is already over the limit, before reading any of it. */
+  checkDeclared(): void {
+    const c = this.checks;
+    const declared = c.payload.type === "streaming" ? c.decodedLength : c.contentLength;
+    if (declared !== undefined) this.checkSize(declared);
+  }
+
+  private checkSize(size: number): void {
+    if (this.checks.maxSize === undefined || !(size > this.checks.maxSize)) return;
+    if (this.checks.tooLarge === "MaxMessageLengthExceeded") throw new S3Error("MaxMessageLengthExceeded");
+    throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
+  }
+
   update(chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.checks.maxSize !== undefined && this.size > this.checks.maxSize) {
-      throw new S3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size");
-    }
+    this.checkSize(this.size);
     this.md5.update(chunk);
     if (this.checks.payload.type === "sha256") this.sha.update(chunk);
   }
@@ -107,7 +143,8 @@ export async function receiveToFile(req: Readable, path: string, checks: BodyChe
 
 /** Reads a small request body (XML, JSON, form) into memory, with the same checks. */
 export async function receiveBuffer(req: Readable, checks: BodyChecks): Promise<Buffer> {
-  const v = new BodyVerifier({ maxSize: 20 * 1024 * 1024, ...checks });
+  const v = new BodyVerifier({ maxSize: 20 * MiB, ...checks });
+  v.checkDeclared();
   const parts: Buffer[] = [];
   for await (const chunk of payloadSource(req, checks)) {
     v.update(chunk);

@@ -4,7 +4,7 @@
  */
 import { aclFromHeaders, aclFromXml, aclXml, cannedAcl, GROUPS, ownerXml } from "./acl.ts";
 import { authorize } from "./access.ts";
-import { receiveBuffer } from "./body.ts";
+import { type BodyChecks, receiveBuffer, XML_BODY_LIMITS } from "./body.ts";
 import type { S3Request, ServerContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
 import { validateBucketName } from "./keys.ts";
@@ -13,15 +13,34 @@ import { isoDate, sendBody, sendEmpty, sendXml } from "./respond.ts";
 import type { Bucket, ObjectOwnership } from "./store.ts";
 import { childText, parseXml, x, xmlDocument } from "./xml.ts";
 
-/** Reads a small body with the request's payload checks. */
-export async function readSmallBody(r: S3Request): Promise<Buffer> {
+function smallBodyChecks(r: S3Request): BodyChecks {
   const md5 = r.header("content-md5");
   const dl = r.header("x-amz-decoded-content-length");
-  return receiveBuffer(r.req, {
+  return {
     payload: r.auth.payload,
     ...(r.auth.chunkSigning ? { chunkSigning: r.auth.chunkSigning } : {}),
     ...(md5 !== undefined ? { contentMd5: md5 } : {}),
     ...(dl !== undefined ? { decodedLength: Number(dl) } : {}),
+  };
+}
+
+/** Reads a small body with the request's payload checks. */
+export async function readSmallBody(r: S3Request): Promise<Buffer> {
+  return receiveBuffer(r.req, smallBodyChecks(r));
+}
+
+/**
+ * Reads the body of an operation that sends an XML document: over `maxSize`
+ * (by its declared length, before reading, or as it arrives) it is
+ * MaxMessageLengthExceeded, so no oversized document reaches the parser.
+ */
+export async function readXmlBody(r: S3Request, maxSize: number = XML_BODY_LIMITS.other): Promise<Buffer> {
+  const cl = r.header("content-length");
+  return receiveBuffer(r.req, {
+    ...smallBodyChecks(r),
+    maxSize,
+    tooLarge: "MaxMessageLengthExceeded",
+    ...(cl !== undefined ? { contentLength: Number(cl) } : {}),
   });
 }
 
@@ -56,7 +75,7 @@ export function listBuckets(ctx: ServerContext, r: S3Request): void {
 }
 
 async function locationConstraint(r: S3Request): Promise<string | undefined> {
-  const body = await readSmallBody(r);
+  const body = await readXmlBody(r);
   if (body.length === 0) return undefined;
   const doc = parseXml(body);
   if (doc.name !== "CreateBucketConfiguration") throw new S3Error("MalformedXML");
@@ -127,7 +146,7 @@ export function getBucketAcl(ctx: ServerContext, r: S3Request, b: Bucket): void 
 export async function putBucketAcl(ctx: ServerContext, r: S3Request, b: Bucket): Promise<void> {
   authorize(r, { action: "s3:PutBucketAcl", bucket: b, permission: "WRITE_ACP" });
   const owner = b.meta.acl.owner;
-  const body = await readSmallBody(r);
+  const body = await readXmlBody(r);
   let acl = aclFromHeaders((h) => r.header(h), owner, ctx.users);
   if (body.length > 0) {
     if (acl !== undefined) throw new S3Error("UnexpectedContent", "This request does not support content when ACL headers are present");
@@ -192,7 +211,7 @@ export function getBucketOwnershipControls(r: S3Request, b: Bucket): void {
 /** PUT /bucket?ownershipControls */
 export async function putBucketOwnershipControls(ctx: ServerContext, r: S3Request, b: Bucket): Promise<void> {
   authorize(r, { action: "s3:PutBucketOwnershipControls", bucket: b, permission: "owner" });
-  const doc = parseXml(await readSmallBody(r));
+  const doc = parseXml(await readXmlBody(r));
   const rules = doc.name === "OwnershipControls" ? doc.children.filter((c) => c.name === "Rule") : [];
   const value = rules.length === 1 && rules[0] ? childText(rules[0], "ObjectOwnership") : undefined;
   if (value === undefined) throw new S3Error("MalformedXML");

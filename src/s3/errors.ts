@@ -72,6 +72,7 @@ const DEFAULT_MESSAGES: Partial<Record<S3ErrorCode, string>> = {
   InvalidPartOrder: "The list of parts was not in ascending order.",
   InvalidRange: "The requested range is not satisfiable",
   MalformedXML: "The XML you provided was not well-formed or did not validate against our published schema.",
+  MaxMessageLengthExceeded: "Your request was too big.",
   MethodNotAllowed: "The specified method is not allowed against this resource.",
   NoSuchBucket: "The specified bucket does not exist",
   NoSuchBucketPolicy: "The bucket policy does not exist",

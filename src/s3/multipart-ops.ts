@@ -8,8 +8,8 @@ import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { ownerXml, userXml } from "./acl.ts";
 import { authorize } from "./access.ts";
-import { receiveToFile } from "./body.ts";
-import { readSmallBody } from "./bucket-ops.ts";
+import { receiveToFile, XML_BODY_LIMITS } from "./body.ts";
+import { readXmlBody } from "./bucket-ops.ts";
 import { checkWriteConditions, parseRange } from "./conditional.ts";
 import type { S3Request, ServerContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
@@ -79,6 +79,9 @@ export async function uploadPartCopy(ctx: ServerContext, r: S3Request, b: Bucket
   sendXml(r.res, 200, "CopyPartResult", [x("LastModified", isoDate(part.lastModified)), x("ETag", `"${part.etag}"`)]);
 }
 
+/** Longest ETag text worth comparing (a part's is 32 hex digits, quoted); a longer one matches no part. */
+const MAX_ETAG_TEXT = 1024;
+
 function requestedParts(body: Buffer): RequestedPart[] {
   const doc = parseXml(body);
   if (doc.name !== "CompleteMultipartUpload") throw new S3Error("MalformedXML");
@@ -86,6 +89,8 @@ function requestedParts(body: Buffer): RequestedPart[] {
     const n = childText(p, "PartNumber");
     const etag = childText(p, "ETag");
     if (n === undefined || etag === undefined || !/^\s*\d+\s*$/.test(n)) throw new S3Error("MalformedXML");
+    // Refused here so that a megabyte-long ETag is not echoed back in the InvalidPart document.
+    if (etag.length > MAX_ETAG_TEXT) throw new S3Error("InvalidPart", undefined, { extra: { PartNumber: n.trim() } });
     return { partNumber: Number(n), etag };
   });
 }
@@ -95,12 +100,12 @@ export async function completeMultipartUpload(ctx: ServerContext, r: S3Request, 
   const done = ctx.uploads.completedEtag(r.q("uploadId") ?? "", b.meta.name, key);
   if (done !== undefined && ctx.store.head(b.meta.name, key)?.etag === done) {
     authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });
-    await readSmallBody(r);
+    await readXmlBody(r, XML_BODY_LIMITS.completeMultipartUpload);
     return sendComplete(r, b, key, done);
   }
   const u = upload(ctx, r, b, key);
   authorize(r, { action: "s3:PutObject", bucket: b, key, permission: "WRITE" });
-  const parts = requestedParts(await readSmallBody(r));
+  const parts = requestedParts(await readXmlBody(r, XML_BODY_LIMITS.completeMultipartUpload));
   checkWriteConditions({ ifMatch: r.header("if-match"), ifNoneMatch: r.header("if-none-match") }, ctx.store.head(b.meta.name, key), key);
   const assembled = await ctx.uploads.assemble(u, parts, ctx.minPartSize);
   const i = u.info;

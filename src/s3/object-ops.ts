@@ -8,8 +8,8 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type Acl, aclFromHeaders, aclFromXml, aclXml, cannedAcl } from "./acl.ts";
 import { authorize, isAllowed } from "./access.ts";
-import { type BodyChecks, receiveToFile } from "./body.ts";
-import { readSmallBody } from "./bucket-ops.ts";
+import { type BodyChecks, receiveToFile, XML_BODY_LIMITS } from "./body.ts";
+import { readXmlBody } from "./bucket-ops.ts";
 import { checkConditions, checkWriteConditions, parseRange } from "./conditional.ts";
 import type { S3Request, ServerContext } from "./context.ts";
 import { S3Error } from "./errors.ts";
@@ -193,7 +193,8 @@ export async function copyObject(ctx: ServerContext, r: S3Request, b: Bucket, ke
 
 /** POST /bucket?delete */
 export async function deleteObjects(ctx: ServerContext, r: S3Request, b: Bucket): Promise<void> {
-  const doc = parseXml(await readSmallBody(r));
+  // At most 1000 Objects of up to 6 elements each (Key, VersionId, ETag, LastModifiedTime, Size).
+  const doc = parseXml(await readXmlBody(r, XML_BODY_LIMITS.delete), { maxElements: 10_000 });
   if (doc.name !== "Delete") throw new S3Error("MalformedXML");
   const quiet = (childText(doc, "Quiet") ?? "false").trim().toLowerCase() === "true";
   const objects = childrenNamed(doc, "Object");
@@ -225,7 +226,7 @@ export function getObjectAcl(ctx: ServerContext, r: S3Request, b: Bucket, key: s
 export async function putObjectAcl(ctx: ServerContext, r: S3Request, b: Bucket, key: string): Promise<void> {
   const m = requireObject(ctx, r, b, key);
   authorize(r, { action: "s3:PutObjectAcl", bucket: b, key, objectAcl: m.acl, permission: "WRITE_ACP" });
-  const body = await readSmallBody(r);
+  const body = await readXmlBody(r);
   let acl = aclFromHeaders((h) => r.header(h), m.acl.owner, ctx.users, b.meta.acl.owner);
   if (body.length > 0) {
     if (acl !== undefined) throw new S3Error("UnexpectedContent", "This request does not support content when ACL headers are present");
