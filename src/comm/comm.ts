@@ -350,18 +350,23 @@ export class Comm {
   }
 }
 
-/** Refusal log lines: the first few of every 10 s, then a count (a flood of bad peers must not flood the log). */
-const refusals = { windowStart: 0, logged: 0, dropped: 0 };
-export function refusalLog(role: string, line: string): void {
+/**
+ * Refusal log lines: the first 20 of every 10 s of each kind, then a count
+ * (a flood of bad peers must not flood the log, nor hide the other kinds).
+ */
+const refusals = new Map<string, { windowStart: number; logged: number; dropped: number }>();
+export function refusalLog(role: string, line: string, kind = "message"): void {
   const now = Date.now();
-  if (now - refusals.windowStart > 10_000) {
-    if (refusals.dropped > 0) log(role, `... and ${refusals.dropped} more refusal(s) in the last 10 s`);
-    refusals.windowStart = now;
-    refusals.logged = 0;
-    refusals.dropped = 0;
+  let r = refusals.get(kind);
+  if (!r) refusals.set(kind, (r = { windowStart: now, logged: 0, dropped: 0 }));
+  if (now - r.windowStart > 10_000) {
+    if (r.dropped > 0) log(role, `... and ${r.dropped} more refusal(s) of this kind (${kind}) in the last 10 s`);
+    r.windowStart = now;
+    r.logged = 0;
+    r.dropped = 0;
   }
-  if (refusals.logged < 20) {
-    refusals.logged++;
+  if (r.logged < 20) {
+    r.logged++;
     log(role, line);
-  } else refusals.dropped++;
+  } else r.dropped++;
 }

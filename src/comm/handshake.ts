@@ -80,7 +80,7 @@ export async function acceptHandshake(comm: Comm, opts: HandshakeOptions): Promi
 }
 
 function refuse(comm: Comm, opts: HandshakeOptions, reason: HandshakeRefusal, message: string): false {
-  refusalLog(comm.role, `refused a connection from ${comm.peerAddress} to the ${opts.name}: ${message}`);
+  refusalLog(comm.role, `refused a connection from ${comm.peerAddress} to the ${opts.name}: ${message}`, reason);
   comm.send({ op: "refused", reason, message });
   comm.close();
   return false;

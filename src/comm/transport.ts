@@ -57,7 +57,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
   const admit = (stream: Duplex, local: string, peer: string, raw: Duplex): void => {
     if (open >= limits.maxConnections || handshaking >= limits.maxHandshakes) {
       const which = open >= limits.maxConnections ? `${open} connections are open (limit ${limits.maxConnections}, SHOAL_COMM_MAX_CONNECTIONS)` : `${handshaking} connections are in their handshake (limit ${limits.maxHandshakes}, SHOAL_COMM_MAX_HANDSHAKES)`;
-      refusalLog(role, `turned away a connection from ${peer} to the ${name}: ${which}`);
+      refusalLog(role, `turned away a connection from ${peer} to the ${name}: ${which}`, "limit");
       raw.destroy();
       return;
     }
@@ -77,7 +77,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
     });
     const deadline = setTimeout(() => {
       if (!inHandshake) return;
-      refusalLog(role, `closed a connection from ${peer} to the ${name}: no handshake within ${limits.handshakeTimeoutMs} ms (SHOAL_COMM_HANDSHAKE_TIMEOUT)`);
+      refusalLog(role, `closed a connection from ${peer} to the ${name}: no handshake within ${limits.handshakeTimeoutMs} ms (SHOAL_COMM_HANDSHAKE_TIMEOUT)`, "deadline");
       raw.destroy();
     }, limits.handshakeTimeoutMs);
     deadline.unref();
@@ -129,7 +129,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
     raws.set(id, raw);
     raw.on("close", () => raws.delete(id));
     if (sockets.size > limits.maxConnections + limits.maxHandshakes) {
-      refusalLog(role, `turned away a connection from ${peerOf(raw)} to the ${name}: too many connections`);
+      refusalLog(role, `turned away a connection from ${peerOf(raw)} to the ${name}: too many connections`, "limit");
       raw.destroy();
     }
   });
@@ -140,7 +140,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
       admit(sock, localOf(sock), peerOf(sock), raw);
     });
     server.on("tlsClientError", (err, sock) => {
-      refusalLog(role, `refused a TLS connection from ${sock.remoteAddress ?? "?"} to the ${name}: ${err.message}`);
+      refusalLog(role, `refused a TLS connection from ${sock.remoteAddress ?? "?"} to the ${name}: ${err.message}`, "tls");
     });
   }
   await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { SchedulerServer } from "../../src/scheduler/server.ts";
 import { WorkerServer } from "../../src/worker/server.ts";
 import { Client } from "../../src/client/client.ts";
+import { connect } from "../../src/comm/index.ts";
 import { inc, makeBytes } from "../fixtures/tasks.ts";
 
 function makeCerts(): { cert: string; key: string; ca: string } {
@@ -40,6 +41,15 @@ test("tls:// end to end, and a client without the CA is refused", async (t) => {
     const big = await client.submit(makeBytes, 50_000).result(); // fetched from the worker over tls
     assert.equal(big.length, 50_000);
     await assert.rejects(Client.connect({ address: scheduler.address, timeout: 3000 }), /cannot connect|certificate|closed/i);
+    // mutual TLS: a peer that trusts the CA but has no certificate signed by it
+    // is refused by the scheduler and by the worker's data port
+    const other = makeCerts(); // another CA's certificate
+    for (const address of [scheduler.address, worker.address]) {
+      await assert.rejects(connect(address, { tls: { ca: tls.ca }, timeoutMs: 3000 }), /closed|certificate|handshake|socket/i);
+      await assert.rejects(connect(address, { tls: { ca: tls.ca, cert: other.cert, key: other.key }, timeoutMs: 3000 }), /closed|certificate|handshake|socket|unknown ca/i);
+    }
+    const ok = await connect(worker.address, { tls, timeoutMs: 3000 });
+    ok.close();
   } finally {
     await client.close();
     await worker.close();
