@@ -5,7 +5,7 @@ import { SchedulerServer } from "../scheduler/server.ts";
 import { formatAddress } from "../comm/address.ts";
 import { log } from "../utils/log.ts";
 import { isLoopback, runCli, UsageError } from "./options.ts";
-import { startDashboard, type Dashboard } from "../dashboard/index.ts";
+import { dashboardAccessToken, isAllInterfaces, isLoopbackHost, startDashboard, type Dashboard } from "../dashboard/index.ts";
 
 const USAGE = `usage: shoal scheduler [options]
 
@@ -20,6 +20,10 @@ const USAGE = `usage: shoal scheduler [options]
   --dashboard-address HOST:PORT
                          where the web dashboard listens (default 127.0.0.1:8787; :PORT keeps
                          127.0.0.1; port 0 = any free port)
+  --dashboard-token TOKEN
+                         access token the dashboard requires (or SHOAL_DASHBOARD_TOKEN); beyond
+                         loopback it defaults to the cluster token, and one of them is required
+  --dashboard-no-auth    serve a dashboard beyond loopback without a token (logs a warning)
   --no-dashboard         do not serve the dashboard`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -37,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
         "tls-ca": { type: "string" },
         "scheduler-file": { type: "string" },
         "dashboard-address": { type: "string" },
+        "dashboard-token": { type: "string" },
+        "dashboard-no-auth": { type: "boolean" },
         "no-dashboard": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -62,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     const ttl = values["worker-ttl"] === undefined ? undefined : Number(values["worker-ttl"]);
     if (ttl !== undefined && !(ttl > 0)) throw new UsageError(`--worker-ttl must be a positive number of seconds`);
     const dashboardAt = values["no-dashboard"] ? null : parseHostPort(values["dashboard-address"] ?? "127.0.0.1:8787");
+    const dashboardAuth = dashboardAt ? dashboardAccess(dashboardAt.host, values, token) : null;
     let tls;
     if (protocol === "tls") {
       if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs --tls-cert and --tls-key");
@@ -83,12 +90,17 @@ export async function run(argv: string[]): Promise<number> {
     if (dashboardAt) {
       try {
         // Like Dask: when the default port is taken, serve on any free port (the log line says which).
-        dashboard = await startDashboard(server, { ...dashboardAt, anyPortIfBusy: values["dashboard-address"] === undefined });
+        dashboard = await startDashboard(server, {
+          ...dashboardAt,
+          anyPortIfBusy: values["dashboard-address"] === undefined,
+          ...(dashboardAuth?.token ? { accessToken: dashboardAuth.token } : {}),
+          ...(dashboardAuth?.noAuth ? { allowUnauthenticated: true } : {}),
+        });
       } catch (err) {
         await server.close();
         throw err;
       }
-      log("scheduler", `dashboard at ${dashboard.url}status`);
+      log("scheduler", dashboardLine(dashboard, dashboardAuth?.source ?? null));
     }
     if (values["scheduler-file"]) {
       // temp file + rename: a reader never sees a half-written file
@@ -109,6 +121,46 @@ export async function run(argv: string[]): Promise<number> {
     await server.close();
     return 0;
   });
+}
+
+/**
+ * The dashboard's access token, checked before anything listens: explicit
+ * (--dashboard-token, SHOAL_DASHBOARD_TOKEN) anywhere; beyond loopback the
+ * cluster token by default; with none beyond loopback, a refusal unless
+ * --dashboard-no-auth.
+ */
+function dashboardAccess(
+  host: string,
+  values: { "dashboard-token"?: string | undefined; "dashboard-no-auth"?: boolean | undefined },
+  clusterToken: string | undefined,
+): { token?: string; source: "dashboard" | "cluster" | null; noAuth: boolean } {
+  const flag = values["dashboard-token"];
+  if (flag === "") throw new UsageError("--dashboard-token must not be empty");
+  if (values["dashboard-no-auth"]) {
+    if (flag !== undefined) throw new UsageError("--dashboard-no-auth and --dashboard-token contradict each other: give one");
+    return { source: null, noAuth: !isLoopbackHost(host) };
+  }
+  const chosen = dashboardAccessToken(host, { dashboardToken: flag ?? process.env["SHOAL_DASHBOARD_TOKEN"], clusterToken });
+  if (chosen) return { token: chosen.token, source: chosen.source, noAuth: false };
+  if (!isLoopbackHost(host)) {
+    throw new UsageError(
+      `refusing to serve the dashboard on ${host} without an access token: anyone who can reach the port could see task keys, worker addresses and task errors. ` +
+        `Pass --token SECRET (or set SHOAL_TOKEN; the dashboard then requires the cluster token), or --dashboard-token SECRET (or set SHOAL_DASHBOARD_TOKEN), ` +
+        `or --dashboard-no-auth to serve it openly anyway.`,
+    );
+  }
+  return { source: null, noAuth: false };
+}
+
+/** Where the dashboard listens and how to open it; names the token's source, never the token. */
+function dashboardLine(d: Dashboard, source: "dashboard" | "cluster" | null): string {
+  const query = source ? `?token=<the ${source === "cluster" ? "cluster" : "dashboard"} token>` : "";
+  const bound = d.listenAddress.replace(/:\d+$/, "");
+  if (isLoopbackHost(bound)) {
+    return `dashboard at ${d.url}status${source ? ` (access token required: open ${d.url}status${query} once, or send 'Authorization: Bearer <token>')` : ""}`;
+  }
+  const all = isAllInterfaces(bound);
+  return `dashboard listening on ${d.listenAddress} (${all ? "all interfaces; " : ""}open ${d.url}status${query}${all ? " from this machine" : ""}${source ? "" : "; no access token"})`;
 }
 
 function parseHostPort(text: string): { host: string; port: number } {

@@ -43,9 +43,11 @@ export interface LocalClusterOptions {
    * The web dashboard: `false` for none, `"HOST:PORT"` (or `":PORT"`, port 0 =
    * any free port) for that address. Default: `127.0.0.1:8787`, or any free
    * port when 8787 is taken. Needs the dashboard module installed (the `shoal`
-   * package entry does it; see {@link LocalCluster.useDashboard}).
+   * package entry does it; see {@link LocalCluster.useDashboard}). A host
+   * other than loopback needs an access token: `accessToken` here, else the
+   * cluster's `token`; with neither, start fails unless `allowUnauthenticated`.
    */
-  dashboard?: boolean | string;
+  dashboard?: boolean | string | { address?: string; accessToken?: string; allowUnauthenticated?: boolean };
 }
 
 /** A dashboard attached to a scheduler, as {@link LocalCluster} sees it. */
@@ -56,7 +58,10 @@ export interface DashboardHandle {
 }
 
 /** Starts a dashboard for a scheduler (implemented by `src/dashboard`, which imports the engine, never the reverse). */
-export type DashboardStarter = (scheduler: SchedulerServer, address: { host: string; port: number; anyPortIfBusy: boolean }) => Promise<DashboardHandle>;
+export type DashboardStarter = (
+  scheduler: SchedulerServer,
+  address: { host: string; port: number; anyPortIfBusy: boolean; accessToken?: string; clusterToken?: string; allowUnauthenticated?: boolean },
+) => Promise<DashboardHandle>;
 
 let dashboardStarter: DashboardStarter | null = null;
 
@@ -105,7 +110,7 @@ export class LocalCluster {
     }).start();
     const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool });
     try {
-      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard);
+      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard, opts.token);
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
     } catch (err) {
       await cluster.close();
@@ -199,18 +204,27 @@ export class LocalCluster {
   }
 }
 
-async function startClusterDashboard(scheduler: SchedulerServer, opt: boolean | string | undefined): Promise<DashboardHandle | null> {
+async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClusterOptions["dashboard"], clusterToken: string | undefined): Promise<DashboardHandle | null> {
   if (opt === false) return null;
   if (dashboardStarter === null) {
     if (opt === undefined) return null;
     throw new Error("options.dashboard was given but no dashboard is installed: import from the 'shoal' package entry, or call LocalCluster.useDashboard(startDashboard)");
   }
-  if (typeof opt !== "string") return dashboardStarter(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true });
-  const i = opt.lastIndexOf(":");
-  const host = i > 0 ? opt.slice(0, i) : "127.0.0.1";
-  const port = Number(i >= 0 ? opt.slice(i + 1) : opt);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`options.dashboard must be false or "HOST:PORT", got '${opt}'`);
-  return dashboardStarter(scheduler, { host, port, anyPortIfBusy: false });
+  const o = typeof opt === "object" ? opt : {};
+  const access = {
+    ...(o.accessToken !== undefined ? { accessToken: o.accessToken } : {}),
+    ...(clusterToken !== undefined ? { clusterToken } : {}),
+    ...(o.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+  };
+  const text = typeof opt === "string" ? opt : o.address;
+  if (text === undefined) return dashboardStarter(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access });
+  const i = text.lastIndexOf(":");
+  const host = i > 0 ? text.slice(0, i).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
+  const port = Number(i >= 0 ? text.slice(i + 1) : text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (i >= 0 && text.slice(i + 1) === "")) {
+    throw new RangeError(`options.dashboard must be false, "HOST:PORT" or { address: "HOST:PORT", ... }, got '${text}'`);
+  }
+  return dashboardStarter(scheduler, { host, port, anyPortIfBusy: false, ...access });
 }
 
 function checkPositiveInt(name: string, v: number, allowZero: boolean): void {

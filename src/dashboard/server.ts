@@ -14,9 +14,18 @@
  *   (500 ms) with the task-stream entries that client has not seen (≤ 1000).
  *   The sampling timer runs only while at least one page is connected, and a
  *   client whose socket is backed up is skipped rather than buffered.
+ *
+ * Access (as Jupyter's): with {@link DashboardOptions.accessToken} set, every
+ * route but `/health` needs the token, given once as `?token=…` (a page then
+ * sets an HttpOnly, SameSite=Strict cookie and redirects to the same URL
+ * without it), as `Authorization: Bearer …` (Prometheus, scripts), or by that
+ * cookie; anything else gets 401 and no data. A host other than loopback
+ * needs a token unless {@link DashboardOptions.allowUnauthenticated}.
  */
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
+import { log } from "../utils/log.ts";
 import type { SchedulerServer } from "../scheduler/server.ts";
 import { CLIENT_JS } from "./client-js.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
@@ -32,6 +41,117 @@ export interface DashboardOptions extends DashboardModelOptions {
   anyPortIfBusy?: boolean;
   /** Milliseconds between live updates to connected pages (default 500). */
   updateIntervalMs?: number;
+  /**
+   * Access token: when set, every route but `/health` needs it (`?token=…`
+   * once in a browser, `Authorization: Bearer …`, or the cookie the first
+   * sets). Needed when `host` is not loopback, unless `allowUnauthenticated`.
+   * See {@link dashboardAccessToken} for the usual choice (a cluster's token).
+   */
+  accessToken?: string;
+  /** Serve a host other than loopback without an access token (logs a warning; default false). */
+  allowUnauthenticated?: boolean;
+}
+
+/** The dashboard would listen beyond loopback without an access token. */
+export class DashboardAuthError extends Error {
+  override name = "DashboardAuthError";
+  constructor(readonly host: string) {
+    super(
+      `refusing to serve the dashboard on ${host} without an access token: anyone who can reach the port could read task keys, worker addresses and task errors. ` +
+        `Set options.accessToken (a LocalCluster uses its token option), listen on 127.0.0.1, or set options.allowUnauthenticated to serve it openly anyway.`,
+    );
+  }
+}
+
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is this machine's loopback interface only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (h === "localhost") return true;
+  if (isIP(h) === 4) return h.split(".")[0] === "127";
+  const v6 = normalizeIPv6(h);
+  return v6 === "::1" || (v6 !== null && /^::ffff:7f[0-9a-f]{2}:/.test(v6));
+}
+
+/** Whether `host` means every interface (`0.0.0.0`, `::`, or empty). */
+export function isAllInterfaces(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1");
+  return h === "" || h === "0.0.0.0" || normalizeIPv6(h) === "::";
+}
+
+function normalizeIPv6(h: string): string | null {
+  if (isIP(h) !== 6) return null;
+  try {
+    return new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  } catch {
+    return null; // zone ids (fe80::1%eth0)
+  }
+}
+
+/**
+ * The access token a dashboard on `host` should require: an explicit
+ * dashboard token wherever it listens; else, beyond loopback, the cluster
+ * token; else none (`null`: on loopback that is fine, beyond it
+ * {@link startDashboard} refuses unless told `allowUnauthenticated`).
+ *
+ * @example
+ * ```ts
+ * const auth = dashboardAccessToken("0.0.0.0", { clusterToken: process.env.SHOAL_TOKEN });
+ * await startDashboard(scheduler, { host: "0.0.0.0", ...(auth ? { accessToken: auth.token } : {}) });
+ * ```
+ */
+export function dashboardAccessToken(
+  host: string,
+  tokens: { dashboardToken?: string | undefined; clusterToken?: string | undefined },
+): { token: string; source: "dashboard" | "cluster" } | null {
+  if (tokens.dashboardToken) return { token: tokens.dashboardToken, source: "dashboard" };
+  if (tokens.clusterToken && !isLoopbackHost(host)) return { token: tokens.clusterToken, source: "cluster" };
+  return null;
+}
+
+const UNAUTHORIZED = (why: string): string =>
+  `401 Unauthorized: ${why}. This dashboard needs its access token (--dashboard-token / SHOAL_DASHBOARD_TOKEN, else the cluster token, --token / SHOAL_TOKEN):\n` +
+  `  in a browser, open /status?token=TOKEN once (a cookie then keeps you signed in);\n` +
+  `  from scripts and Prometheus, send the header 'Authorization: Bearer TOKEN'.\n`;
+
+/** Checks requests against one access token; compares SHA-256 digests in constant time. */
+class AccessCheck {
+  private readonly tokenDigest: Buffer;
+  /** The cookie holds an HMAC of the token, not the token: cookies go to every port of the host. */
+  private readonly cookieValue: string;
+  private readonly cookieDigest: Buffer;
+  readonly cookieName: string;
+
+  constructor(token: string, port: number) {
+    this.tokenDigest = digest(token);
+    this.cookieValue = createHmac("sha256", token).update("shoal-dashboard-cookie").digest("base64url");
+    this.cookieDigest = digest(this.cookieValue);
+    this.cookieName = `shoal-dashboard-${port}`;
+  }
+
+  token(presented: string): boolean {
+    return timingSafeEqual(digest(presented), this.tokenDigest);
+  }
+
+  cookie(header: string | undefined): boolean {
+    for (const part of (header ?? "").split(";")) {
+      const i = part.indexOf("=");
+      if (i > 0 && part.slice(0, i).trim() === this.cookieName && timingSafeEqual(digest(part.slice(i + 1).trim()), this.cookieDigest)) return true;
+    }
+    return false;
+  }
+
+  setCookie(): string {
+    return `${this.cookieName}=${this.cookieValue}; Path=/; HttpOnly; SameSite=Strict`;
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** Routes that are pages a browser navigates to: a `?token=` there is swapped for the cookie by a redirect. */
+function isPage(path: string): boolean {
+  return path === "/" || path === "/status" || path.startsWith("/info/");
 }
 
 interface SseClient {
@@ -45,16 +165,23 @@ export class Dashboard {
   private readonly sse = new Set<SseClient>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly access: AccessCheck | null;
   /** Live-update snapshots sent (for tests and the overhead benchmark). */
   updatesSent = 0;
 
   /** @internal use {@link startDashboard} */
   constructor(readonly scheduler: SchedulerServer, readonly server: Server, private readonly opts: DashboardOptions) {
     this.model = new DashboardModel(scheduler, opts);
+    this.access = opts.accessToken ? new AccessCheck(opts.accessToken, this.port) : null;
     server.on("request", (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
   }
 
-  /** `http://HOST:PORT/` of the dashboard. */
+  /**
+   * `http://HOST:PORT/` of the dashboard as seen from this machine: a
+   * dashboard on every interface (`0.0.0.0`, `::`) shows `127.0.0.1`; see
+   * {@link Dashboard.listenAddress} for where it really listens. Never
+   * carries the access token.
+   */
   get url(): string {
     const a = this.server.address() as AddressInfo;
     const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
@@ -63,6 +190,17 @@ export class Dashboard {
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** Where the server is bound, `HOST:PORT` (`0.0.0.0:8787`, `[::]:8787`, `127.0.0.1:8787`). */
+  get listenAddress(): string {
+    const a = this.server.address() as AddressInfo;
+    return a.family === "IPv6" ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  }
+
+  /** Whether requests need the access token (see {@link DashboardOptions.accessToken}). */
+  get tokenRequired(): boolean {
+    return this.access !== null;
   }
 
   /** Pages connected to the live stream right now. */
@@ -100,6 +238,8 @@ export class Dashboard {
     }
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     const path = url.pathname;
+    if (path === "/health") return send(res, 200, "text/plain; charset=utf-8", "ok");
+    if (this.access && !this.admit(this.access, req, res, url)) return;
     const since = Number(url.searchParams.get("since") ?? "0") || 0;
     const m = this.model;
     switch (path) {
@@ -110,8 +250,6 @@ export class Dashboard {
         return html(res, 200, statusPage());
       case "/info/main/workers.html":
         return html(res, 200, workersPage());
-      case "/health":
-        return send(res, 200, "text/plain; charset=utf-8", "ok");
       case "/metrics":
         return send(res, 200, PROMETHEUS_CONTENT_TYPE, renderMetrics(m));
       case "/static/dashboard.js":
@@ -136,6 +274,38 @@ export class Dashboard {
       default:
         return this.routeItem(path, res);
     }
+  }
+
+  /**
+   * Whether the request carries the access token; when not, the response
+   * (401, or the redirect that trades a page's `?token=` for the cookie) is sent.
+   * A token that is given and wrong is refused even with a valid cookie.
+   */
+  private admit(access: AccessCheck, req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const query = url.searchParams.get("token");
+    if (query !== null) {
+      if (!access.token(query)) return this.deny(res, "the access token given is wrong");
+      if (!isPage(url.pathname)) return true;
+      url.searchParams.delete("token");
+      res.setHeader("Set-Cookie", access.setCookie());
+      res.setHeader("Location", `${url.pathname}${url.search}`);
+      send(res, 302, "text/plain; charset=utf-8", "signed in; see the same page without the token\n");
+      return false;
+    }
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      if (m && access.token(m[1]!)) return true;
+      return this.deny(res, m ? "the access token given is wrong" : "the Authorization header must be 'Bearer TOKEN'");
+    }
+    if (access.cookie(req.headers.cookie)) return true;
+    return this.deny(res, "no access token was given");
+  }
+
+  private deny(res: ServerResponse, why: string): false {
+    res.setHeader("WWW-Authenticate", 'Bearer realm="shoal dashboard"');
+    send(res, 401, "text/plain; charset=utf-8", UNAUTHORIZED(why));
+    return false;
   }
 
   private routeItem(path: string, res: ServerResponse): void {
@@ -202,7 +372,7 @@ export class Dashboard {
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string, cache = false): void {
-  res.writeHead(status, { "Content-Type": type, "Cache-Control": cache ? "max-age=60" : "no-store", "X-Content-Type-Options": "nosniff" });
+  res.writeHead(status, { "Content-Type": type, "Cache-Control": cache ? "private, max-age=60" : "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer" });
   res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
@@ -233,7 +403,9 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
 
 /**
  * Starts the dashboard of a scheduler and registers it as the scheduler's
- * `dashboard` service (shown in `identity()`).
+ * `dashboard` service (shown in `identity()`, without the token). Throws
+ * {@link DashboardAuthError}, before listening, for a host other than
+ * loopback with neither `accessToken` nor `allowUnauthenticated`.
  *
  * @example
  * ```ts
@@ -241,7 +413,10 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
  * const scheduler = await new SchedulerServer({ address: "tcp://127.0.0.1:8786" }).start();
  * const dashboard = await startDashboard(scheduler, { host: "127.0.0.1", port: 8787 });
  * console.log(`dashboard at ${dashboard.url}`);
+ * // beyond loopback, with a token: open http://HOST:8788/status?token=SECRET once
+ * const shared = await startDashboard(scheduler, { host: "0.0.0.0", port: 8788, accessToken: "SECRET" });
  * // ...
+ * await shared.close();
  * await dashboard.close();
  * ```
  */
@@ -249,6 +424,11 @@ export async function startDashboard(scheduler: SchedulerServer, opts: Dashboard
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`options.port must be an integer in 0..65535, got ${port}`);
+  if (opts.accessToken !== undefined && (typeof opts.accessToken !== "string" || opts.accessToken === "")) {
+    throw new TypeError("options.accessToken must be a non-empty string");
+  }
+  const open = opts.accessToken === undefined && !isLoopbackHost(host);
+  if (open && !opts.allowUnauthenticated) throw new DashboardAuthError(host);
   const server = createServer();
   server.keepAliveTimeout = 5000;
   try {
@@ -260,6 +440,7 @@ export async function startDashboard(scheduler: SchedulerServer, opts: Dashboard
     await listenOn(server, host, 0);
   }
   const d = new Dashboard(scheduler, server, opts);
+  if (open) log("dashboard", `warning: serving ${d.listenAddress} without an access token (allowUnauthenticated / --dashboard-no-auth): anyone who can reach it can read task keys, worker addresses and task errors`);
   scheduler.services["dashboard"] = d.url;
   return d;
 }
