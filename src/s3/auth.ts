@@ -1,9 +1,20 @@
 /**
- * Request authentication: SigV4 in the Authorization header or in a
+ * Request authentication: SigV4 or SigV2 in the Authorization header or in a
  * presigned query string, or anonymous. Produces the principal and how the
  * payload must be verified while it is read.
  */
 import { S3Error } from "./errors.ts";
+import {
+  type EmptyValueForm,
+  canonicalizedAmzHeaders,
+  canonicalizedResource,
+  hasEmptySubresource,
+  isSigV2Authorization,
+  parseAuthorizationHeaderV2,
+  parseExpires,
+  signV2,
+  stringToSignV2,
+} from "./sigv2.ts";
 import {
   type QueryParam,
   SIGV4_ALGORITHM,
@@ -214,6 +225,156 @@ function authenticateQuery(input: AuthInput, users: UserDirectory): AuthResult {
   return { principal: { type: "user", user }, payload: payloadMode(payloadHash) };
 }
 
+/** The payload modes a SigV2 request may use: there is no seed signature to chain aws-chunked signatures from. */
+function payloadModeV2(hash: string | undefined): PayloadMode {
+  const mode = payloadMode(hash);
+  if (mode.type === "streaming" && mode.signed) {
+    throw new S3Error("InvalidRequest", `x-amz-content-sha256 ${hash ?? ""} requires AWS4-HMAC-SHA256 (SigV4) signing`);
+  }
+  return mode;
+}
+
+/** The Date position and CanonicalizedAmzHeaders of one candidate SigV2 string to sign. */
+interface DateForm {
+  date: string;
+  amzHeaders: string;
+}
+
+interface SignatureCheckV2 {
+  input: AuthInput;
+  user: S3User;
+  contentMd5: string;
+  contentType: string;
+  forms: readonly DateForm[];
+  signature: string;
+}
+
+/**
+ * Paths a SigV2 CanonicalizedResource may start with: those of
+ * {@link canonicalUris}, and for a path-style bucket request (`/bucket`) also
+ * `/bucket/`, which botocore signs (S3's resource for a bucket ends in `/`).
+ */
+function v2ResourcePaths(rawPath: string): string[] {
+  const out: string[] = [];
+  for (const p of canonicalUris(rawPath)) {
+    out.push(p);
+    if (/^\/[^/]+$/.test(p)) out.push(`${p}/`);
+  }
+  return out;
+}
+
+/**
+ * Verifies a SigV2 signature. Like SigV4, the path is tried as sent and
+ * re-encoded from its decoded form (both name the same object, see
+ * {@link v2ResourcePaths}); a sub-resource without a value is tried as
+ * `?acl` and `?acl=`. Every candidate describes the same request, so none
+ * widens what a signature grants.
+ */
+function checkSignatureV2(c: SignatureCheckV2): void {
+  const { params } = c.input;
+  const empties: EmptyValueForm[] = hasEmptySubresource(params) ? ["bare", "equals"] : ["bare"];
+  let first: string | undefined;
+  for (const uri of v2ResourcePaths(c.input.rawPath)) {
+    for (const emptyValue of empties) {
+      const resource = canonicalizedResource(uri, params, { emptyValue });
+      for (const f of c.forms) {
+        const sts = stringToSignV2({ method: c.input.method, contentMd5: c.contentMd5, contentType: c.contentType, date: f.date, amzHeaders: f.amzHeaders, resource });
+        first ??= sts;
+        if (signaturesEqual(signV2(c.user.secretKey, sts), c.signature)) return;
+      }
+    }
+  }
+  throw new S3Error("SignatureDoesNotMatch", undefined, {
+    extra: { AWSAccessKeyId: c.user.accessKey, StringToSign: first ?? "", SignatureProvided: c.signature },
+  });
+}
+
+const DATE_REQUIRED = "AWS authentication requires a valid Date or x-amz-date header";
+
+function authenticateHeaderV2(input: AuthInput, users: UserDirectory, value: string): AuthResult {
+  const parsed = parseAuthorizationHeaderV2(value);
+  const h = input.headers;
+  const amzDate = header(h, "x-amz-date");
+  const date = header(h, "date");
+  const stamp = amzDate ?? date;
+  const ms = stamp === undefined ? NaN : Date.parse(stamp);
+  if (Number.isNaN(ms)) throw new S3Error("AccessDenied", DATE_REQUIRED);
+  const user = lookupUser(users, parsed.accessKey);
+  const payload = payloadModeV2(header(h, "x-amz-content-sha256"));
+  // With x-amz-date the Date header is ignored: its position is empty and
+  // x-amz-date is signed among the x-amz-* headers. AWS's own DELETE example
+  // instead puts the x-amz-date value in the Date position; accept that too.
+  const forms: DateForm[] =
+    amzDate !== undefined
+      ? [
+          { date: "", amzHeaders: canonicalizedAmzHeaders(h) },
+          { date: amzDate, amzHeaders: canonicalizedAmzHeaders(h, new Set(["x-amz-date"])) },
+        ]
+      : [{ date: date ?? "", amzHeaders: canonicalizedAmzHeaders(h) }];
+  checkSignatureV2({
+    input,
+    user,
+    contentMd5: header(h, "content-md5") ?? "",
+    contentType: header(h, "content-type") ?? "",
+    forms,
+    signature: parsed.signature,
+  });
+  if (Math.abs(input.now - ms) > MAX_SKEW_MS) {
+    throw new S3Error("RequestTimeTooSkewed", undefined, {
+      extra: { RequestTime: stamp ?? "", ServerTime: new Date(input.now).toISOString() },
+    });
+  }
+  return { principal: { type: "user", user }, payload };
+}
+
+/** A query parameter by case-insensitive name (presigners put `content-type`, `x-amz-*` there). */
+function paramCi(params: readonly QueryParam[], name: string): string | undefined {
+  return params.find((p) => p.name.toLowerCase() === name)?.value;
+}
+
+/**
+ * The x-amz-* "headers" of a SigV2 presigned request: those sent as headers,
+ * and those the presigner moved into the query string (botocore does) when
+ * no header of that name is sent.
+ */
+function presignedAmzHeaders(input: AuthInput): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const [name, values] of input.headers) if (name.startsWith("x-amz-")) m.set(name, values);
+  const fromQuery = new Map<string, string[]>();
+  for (const p of input.params) {
+    const lower = p.name.toLowerCase();
+    if (!lower.startsWith("x-amz-") || m.has(lower)) continue;
+    const list = fromQuery.get(lower);
+    if (list) list.push(p.value);
+    else fromQuery.set(lower, [p.value]);
+  }
+  for (const [k, v] of fromQuery) m.set(k, v);
+  return m;
+}
+
+const QUERY_V2_REQUIRED = "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters";
+
+function authenticateQueryV2(input: AuthInput, users: UserDirectory): AuthResult {
+  const ak = param(input.params, "AWSAccessKeyId");
+  const signature = param(input.params, "Signature");
+  const expires = param(input.params, "Expires");
+  if (ak === undefined || signature === undefined || expires === undefined) throw new S3Error("AccessDenied", QUERY_V2_REQUIRED);
+  const expiresMs = parseExpires(expires);
+  if (Number.isNaN(expiresMs)) throw new S3Error("AccessDenied", `Invalid date (should be seconds since epoch): ${expires}`);
+  const user = lookupUser(users, ak);
+  const amz = presignedAmzHeaders(input);
+  checkSignatureV2({
+    input,
+    user,
+    contentMd5: header(input.headers, "content-md5") ?? paramCi(input.params, "content-md5") ?? "",
+    contentType: header(input.headers, "content-type") ?? paramCi(input.params, "content-type") ?? "",
+    forms: [{ date: expires, amzHeaders: canonicalizedAmzHeaders(amz) }],
+    signature,
+  });
+  if (input.now > expiresMs) throw new S3Error("AccessDenied", "Request has expired");
+  return { principal: { type: "user", user }, payload: payloadModeV2(header(amz, "x-amz-content-sha256")) };
+}
+
 /**
  * Authenticates a request. Requests with neither an Authorization header nor
  * presigned query parameters are anonymous; a bad signature is an error, never
@@ -221,12 +382,14 @@ function authenticateQuery(input: AuthInput, users: UserDirectory): AuthResult {
  */
 export function authenticate(input: AuthInput, users: UserDirectory): AuthResult {
   const authz = header(input.headers, "authorization");
-  if (authz !== undefined && authz !== "") return authenticateHeader(input, users, authz);
+  if (authz !== undefined && authz !== "") {
+    return isSigV2Authorization(authz) ? authenticateHeaderV2(input, users, authz) : authenticateHeader(input, users, authz);
+  }
   if (param(input.params, "X-Amz-Algorithm") !== undefined || param(input.params, "X-Amz-Signature") !== undefined) {
     return authenticateQuery(input, users);
   }
-  if (param(input.params, "AWSAccessKeyId") !== undefined && param(input.params, "Signature") !== undefined) {
-    throw new S3Error("InvalidRequest", "Signature Version 2 is not supported; use AWS4-HMAC-SHA256 (SigV4)");
+  if (param(input.params, "AWSAccessKeyId") !== undefined || param(input.params, "Signature") !== undefined) {
+    return authenticateQueryV2(input, users);
   }
   const ph = header(input.headers, "x-amz-content-sha256");
   return { principal: ANONYMOUS, payload: payloadMode(ph) };
