@@ -13,7 +13,7 @@
  *   logged, and the connection is closed; a handler that throws closes only
  *   its own connection;
  * - outgoing bytes honour the socket's high-water mark for those who wait on
- *   {@link Comm.drained} (bulk data), and a peer that lets more than
+ *   {@link Comm.flush} (bulk data), and a peer that lets more than
  *   `maxQueuedBytes` pile up unread is disconnected (control messages cannot
  *   wait, and memory must stay bounded).
  */
@@ -137,7 +137,7 @@ export class Comm {
     this.queue.push(msg);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setImmediate(this.writeQueued);
     }
   }
 
@@ -179,8 +179,8 @@ export class Comm {
    * between chunks, so a peer that reads slowly slows them down instead of
    * filling memory. Resolves at once on a closed connection.
    */
-  drained(): Promise<void> {
-    if (this.scheduled) this.flush();
+  flush(): Promise<void> {
+    if (this.scheduled) this.writeQueued();
     if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -209,7 +209,7 @@ export class Comm {
     for (const r of w) r();
   }
 
-  private readonly flush = (): void => {
+  private readonly writeQueued = (): void => {
     this.scheduled = false;
     if (this.closed || this.queue.length === 0) return;
     const s = this.stream;
@@ -315,7 +315,7 @@ export class Comm {
     this.queue = [];
     this.maxQueuedBytes = Number.POSITIVE_INFINITY;
     this.send({ op: "protocol-error", message: problem.slice(0, 500) });
-    this.flush();
+    this.writeQueued();
     this.stream.end();
     this.shutdown(new ProtocolError(problem));
   }
@@ -323,7 +323,7 @@ export class Comm {
   /** Flushes queued messages and closes the connection. */
   close(): void {
     if (this.closed) return;
-    this.flush();
+    this.writeQueued();
     this.stream.end();
     this.shutdown(null);
   }

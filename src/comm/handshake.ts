@@ -4,7 +4,7 @@
  * message is read:
  *
  *     listener → connector   hello   { protocol, version, nonce, auth: "token" | "none" }
- *     connector → listener   auth    { protocol, version, nonce, mac? }
+ *     connector → listener   auth    { protocol, version, nonce, mac?, role }
  *     listener → connector   welcome { mac? }      or   refused { reason, message }
  *
  * With a cluster token, `auth.mac` is HMAC-SHA256(token, "shoal-auth" | the
@@ -24,7 +24,7 @@ import { refusalLog } from "./comm.ts";
 import { HandshakeError, type HandshakeRefusal } from "./errors.ts";
 
 const helloSchema = obj({ op: literal("hello"), protocol: int, version: str, nonce: str, auth: oneOf("token", "none") });
-const authSchema = obj({ op: literal("auth"), protocol: int, version: str, nonce: str, mac: opt(str) });
+const authSchema = obj({ op: literal("auth"), protocol: int, version: str, nonce: str, mac: opt(str), role: opt(str) });
 const answerSchema = obj({ op: oneOf("welcome", "refused"), mac: opt(str), reason: opt(str), message: opt(str) });
 
 export interface HandshakeOptions {
@@ -66,21 +66,22 @@ export async function acceptHandshake(comm: Comm, opts: HandshakeOptions): Promi
     return false;
   }
   const bad = validate(authSchema, m);
-  if (bad !== null) return refuse(comm, opts, "handshake", `expected the connection handshake ('auth'), but ${bad}; is this a Shoal peer?`);
+  if (bad !== null) return refuse(comm, opts, "a connection", "handshake", `expected the connection handshake ('auth'), but ${bad}; is this a Shoal peer?`);
   const a = m as unknown as Infer<typeof authSchema>;
+  const who = a.role !== undefined && /^[a-z]{1,20}$/.test(a.role) ? a.role : "a connection";
   if (a.protocol !== PROTOCOL_VERSION) {
-    return refuse(comm, opts, "protocol-mismatch", `protocol version mismatch: the peer speaks Shoal protocol ${a.protocol} (shoal ${a.version.slice(0, 40)}), this ${opts.name} speaks protocol ${PROTOCOL_VERSION} (shoal ${VERSION}); run the same Shoal version everywhere`);
+    return refuse(comm, opts, who, "protocol-mismatch", `protocol version mismatch: the peer speaks Shoal protocol ${a.protocol} (shoal ${a.version.slice(0, 40)}), this ${opts.name} speaks protocol ${PROTOCOL_VERSION} (shoal ${VERSION}); run the same Shoal version everywhere`);
   }
   if (opts.token !== undefined) {
-    if (a.mac === undefined) return refuse(comm, opts, "bad-token", `this ${opts.name} requires the cluster token (--token or SHOAL_TOKEN); none was given`);
-    if (!sameMac(a.mac, mac(opts.token, "shoal-auth", nonce, a.nonce))) return refuse(comm, opts, "bad-token", `this ${opts.name} requires the cluster token (--token or SHOAL_TOKEN); the one given is wrong`);
+    if (a.mac === undefined) return refuse(comm, opts, who, "bad-token", `this ${opts.name} requires the cluster token (--token or SHOAL_TOKEN); none was given`);
+    if (!sameMac(a.mac, mac(opts.token, "shoal-auth", nonce, a.nonce))) return refuse(comm, opts, who, "bad-token", `this ${opts.name} requires the cluster token (--token or SHOAL_TOKEN); the one given is wrong`);
   }
   comm.send({ op: "welcome", ...(opts.token !== undefined ? { mac: mac(opts.token, "shoal-welcome", a.nonce, nonce) } : {}) });
   return true;
 }
 
-function refuse(comm: Comm, opts: HandshakeOptions, reason: HandshakeRefusal, message: string): false {
-  refusalLog(comm.role, `refused a connection from ${comm.peerAddress} to the ${opts.name}: ${message}`, reason);
+function refuse(comm: Comm, opts: HandshakeOptions, who: string, reason: HandshakeRefusal, message: string): false {
+  refusalLog(comm.role, `refused ${who} from ${comm.peerAddress} to the ${opts.name}: ${message}`, reason);
   comm.send({ op: "refused", reason, message });
   comm.close();
   return false;
@@ -101,7 +102,7 @@ export async function offerHandshake(comm: Comm, address: string, token: string 
     comm.close();
     throw new HandshakeError(address, "bad-token", `${address} refused this ${role}: it requires the cluster token (--token or SHOAL_TOKEN); none was given`);
   }
-  comm.send({ op: "auth", protocol: PROTOCOL_VERSION, version: VERSION, nonce, ...(needToken ? { mac: mac(token!, "shoal-auth", h.nonce, nonce) } : {}) });
+  comm.send({ op: "auth", protocol: PROTOCOL_VERSION, version: VERSION, nonce, role, ...(needToken ? { mac: mac(token!, "shoal-auth", h.nonce, nonce) } : {}) });
   const answer = await nextMessage(comm);
   if (validate(answerSchema, answer) !== null) {
     comm.close();

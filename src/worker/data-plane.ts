@@ -79,10 +79,10 @@ export class DataServer {
         await this.slots.take();
         this.active++;
         try {
-          await comm.drained();
+          await comm.flush();
           if (comm.isClosed) break;
           comm.reply(m, await this.reply((m as unknown as { keys: string[] }).keys));
-          await comm.drained();
+          await comm.flush();
         } finally {
           this.active--;
           this.slots.give();

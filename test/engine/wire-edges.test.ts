@@ -7,7 +7,7 @@ import net from "node:net";
 import { SchedulerServer } from "../../src/scheduler/server.ts";
 import { WorkerServer } from "../../src/worker/server.ts";
 import { Client } from "../../src/client/client.ts";
-import { connect, HandshakeError, ProtocolError } from "../../src/comm/index.ts";
+import { connect, HandshakeError, listen, ProtocolError } from "../../src/comm/index.ts";
 import { Accepts, PROTOCOL_VERSION } from "../../src/protocol/messages.ts";
 import { inc, makeBytes } from "../fixtures/tasks.ts";
 import { fuzzPort, packet, RawPeer } from "../support/wire-fuzz.ts";
@@ -240,5 +240,45 @@ test("protocol fuzz: random, truncated, mutated and mistyped frames at the sched
     assert.ok(process.memoryUsage.rss() - rss0 < 300 * 2 ** 20, "memory bounded");
   } finally {
     await c.close();
+  }
+});
+
+test("a peer that leaves more than maxQueuedBytes unread is disconnected as too slow; the listener stays up", async () => {
+  let serverSide: import("../../src/comm/index.ts").Comm | null = null;
+  const l = await listen("tcp://127.0.0.1:0", (c) => (serverSide = c), { name: "test listener", accepts: Accepts.none, limits: { maxQueuedBytes: 4 * 2 ** 20 } });
+  try {
+    const peer = await connect(l.address, { timeoutMs: 5000 });
+    peer.pauseReading();
+    await until(() => serverSide !== null, "the server side of the connection");
+    const s = serverSide!;
+    const closed = new Promise<Error | null>((r) => s.onClose(r));
+    const chunk = "x".repeat(256 * 1024);
+    for (let i = 0; i < 200 && !s.isClosed; i++) {
+      s.send({ op: "key-cancelled", key: chunk });
+      await new Promise((r) => setImmediate(r));
+    }
+    const err = await closed;
+    assert.ok(err instanceof ProtocolError && /is not reading/.test(err.message), String(err));
+    const again = await connect(l.address, { timeoutMs: 5000 });
+    again.close();
+    peer.close();
+  } finally {
+    await l.close();
+  }
+});
+
+test("idle connections to a worker's data port are closed after the idle timeout; clients reconnect when they need data", async () => {
+  process.env["SHOAL_COMM_DATA_IDLE_TIMEOUT"] = "0.3";
+  let c: Awaited<ReturnType<typeof tokenCluster>> | null = null;
+  try {
+    c = await tokenCluster();
+    const idle = await connect(c.workers[0]!.address, { token: TOKEN });
+    await until(() => idle.isClosed, "the idle connection to be closed", 10_000);
+    await stillServes(c.client);
+    await new Promise((r) => setTimeout(r, 800)); // the client's cached connection to the worker times out too
+    await stillServes(c.client);
+  } finally {
+    delete process.env["SHOAL_COMM_DATA_IDLE_TIMEOUT"];
+    await c?.close();
   }
 });
