@@ -72,6 +72,8 @@ export const Messages = {
   "put-code": obj({ hash: str, code: payload }),
   "get-code": obj({ hash: str }),
   "close-client": obj({}),
+  /** The transitions the scheduler logged for these keys (Dask's `story`); reply `{ story: StoryEntry[] }`. */
+  story: obj({ keys }),
   // scheduler -> client
   "key-in-memory": obj({ key: str, type: opt(str), nbytes: opt(num), inline: opt(payload) }),
   "key-erred": obj({ key: str, error: errorRecordSchema, blame: opt(str) }),
@@ -91,6 +93,8 @@ export const Messages = {
   "task-erred": obj({ key: str, runId: int, error: errorRecordSchema, start: num, stop: num }),
   "missing-data": obj({ key: str, errant: str }),
   "add-keys": obj({ keys }),
+  /** Where these keys are now (a worker whose transfer failed asks before it gives up); reply `{ whoHas: { key: addresses } }`. */
+  "who-has": obj({ keys }),
   heartbeat: obj({ metrics: rec(num), transfers: opt(arr(tuple(num, num, num, str))) }),
   unregister: obj({}),
   // scheduler -> worker
@@ -121,6 +125,8 @@ export const Op = {
   putCode: "put-code",
   getCode: "get-code",
   closeClient: "close-client",
+  story: "story",
+  whoHas: "who-has",
   keyInMemory: "key-in-memory",
   keyErred: "key-erred",
   keyCancelled: "key-cancelled",
@@ -148,9 +154,9 @@ export const Accepts = {
   /** A scheduler, from a connection before it registered. */
   schedulerUnregistered: opSet("register-worker", "register-client"),
   /** A scheduler, from a registered worker. */
-  schedulerFromWorker: opSet("task-started", "task-finished", "task-erred", "missing-data", "add-keys", "heartbeat", "unregister", "get-code"),
+  schedulerFromWorker: opSet("task-started", "task-finished", "task-erred", "missing-data", "add-keys", "who-has", "heartbeat", "unregister", "get-code"),
   /** A scheduler, from a registered client. */
-  schedulerFromClient: opSet("update-graph", "release-keys", "cancel-keys", "gather", "scatter", "identity", "put-code", "close-client"),
+  schedulerFromClient: opSet("update-graph", "release-keys", "cancel-keys", "gather", "scatter", "identity", "put-code", "close-client", "story"),
   /** A worker, from its scheduler. */
   workerFromScheduler: opSet("compute-task", "free-keys", "put-data", "close-worker"),
   /** A worker's data port, from peers and clients. */

@@ -113,6 +113,8 @@ export function sampleMessages(): Record<OpName, Record<string, unknown>> {
     "put-code": { hash: "h", code: p },
     "get-code": { hash: "h" },
     "close-client": {},
+    story: { keys: ["k"] },
+    "who-has": { keys: ["k"] },
     "key-in-memory": { key: "k", type: "t", nbytes: 1 },
     "key-erred": { key: "k", error: err },
     "key-cancelled": { key: "k" },
