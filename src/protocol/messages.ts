@@ -89,8 +89,10 @@ export const Messages = {
     stop: num,
     /** Small results ride along so that clients can be answered without a worker round trip. */
     inline: opt(payload),
+    /** The worker's stimulus that produced this message (its transition log names it too). */
+    stimulusId: opt(str),
   }),
-  "task-erred": obj({ key: str, runId: int, error: errorRecordSchema, start: num, stop: num }),
+  "task-erred": obj({ key: str, runId: int, error: errorRecordSchema, start: num, stop: num, stimulusId: opt(str) }),
   "missing-data": obj({ key: str, errant: str }),
   "add-keys": obj({ keys }),
   /** Where these keys are now (a worker whose transfer failed asks before it gives up); reply `{ whoHas: { key: addresses } }`. */
@@ -98,7 +100,7 @@ export const Messages = {
   heartbeat: obj({ metrics: rec(num), transfers: opt(arr(tuple(num, num, num, str))) }),
   unregister: obj({}),
   // scheduler -> worker
-  "compute-task": obj({ key: str, spec: payload, deps: rec(depLocationSchema), priority: arr(num), runId: int, code: opt(keys) }),
+  "compute-task": obj({ key: str, spec: payload, deps: rec(depLocationSchema), priority: arr(num), runId: int, code: opt(keys), stimulusId: opt(str) }),
   "free-keys": obj({ keys }),
   "put-data": obj({ key: str, value: payload, nbytes: num }),
   "close-worker": obj({ reason: opt(str) }),
