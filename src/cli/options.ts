@@ -1,24 +1,18 @@
 /** Parsing helpers shared by the subcommands: sizes, counts, errors in one style. */
 import os from "node:os";
+import { parseBytes as parseByteSize } from "../utils/bytes.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
 }
 
-const UNITS: Record<string, number> = {
-  b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
-  k: 1e3, m: 1e6, g: 1e9, t: 1e12,
-};
-
-/** Parses "4GiB", "500 MB", "123456" into bytes. */
+/** Parses "4GiB", "500 MB", "123456" into bytes (a {@link UsageError} when it cannot). */
 export function parseBytes(text: string, what: string): number {
-  const m = /^\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*$/.exec(text);
-  if (!m) throw new UsageError(`${what}: cannot parse '${text}' as a size (examples: 4GiB, 500MB, 1e9)`);
-  const unit = (m[2] ?? "").toLowerCase();
-  const mult = unit === "" ? 1 : UNITS[unit];
-  if (mult === undefined) throw new UsageError(`${what}: unknown unit '${m[2]}' in '${text}' (use B, kB, MB, GB, KiB, MiB, GiB)`);
-  return Math.floor(Number(m[1]) * mult);
+  try {
+    return parseByteSize(text, what);
+  } catch (err) {
+    throw err instanceof RangeError ? new UsageError(err.message) : err;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseBytes } from "../cli/options.ts";
+import { parseBytes } from "../utils/bytes.ts";
 import type { FnRef } from "../code/fnref.ts";
 import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
 import type { JobClass, OptionSpec } from "./job.ts";
@@ -82,7 +82,11 @@ export function parseMrArgs(argv: readonly string[]): MrArgs {
           break;
         }
         case "blocksize":
-          a.blocksize = parseBytes(value, "--blocksize");
+          try {
+            a.blocksize = parseBytes(value, "--blocksize");
+          } catch (err) {
+            throw new MrUsageError((err as Error).message);
+          }
           break;
         case "D":
         case "cmdenv": {

@@ -231,7 +231,7 @@ function checkTransferable(value: unknown): unknown {
   return value;
 }
 
-/** Total bytes of a payload (header plus frames). */
+/** Total bytes of a payload (header plus frames); the engine's one payload-size function (store, data plane, executor, scheduler). */
 export function payloadBytes(p: Payload): number {
   let n = p.header.byteLength;
   for (const f of p.frames) n += f.byteLength;

@@ -17,13 +17,10 @@
 import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writevSync } from "node:fs";
 import { join } from "node:path";
-import type { Payload } from "../protocol/serialize.ts";
+import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 
-export function payloadSize(p: Payload): number {
-  let n = p.header.byteLength;
-  for (const f of p.frames) n += f.byteLength;
-  return n;
-}
+/** @deprecated the one payload-size function is `payloadBytes` in `src/protocol/serialize.ts`; kept until `data-plane.ts` switches. */
+export const payloadSize = payloadBytes;
 
 /** A value held by an executor thread, not as bytes here. */
 export class Resident {
@@ -31,7 +28,7 @@ export class Resident {
 }
 
 function entrySize(v: Payload | Resident): number {
-  return v instanceof Resident ? v.nbytes : payloadSize(v);
+  return v instanceof Resident ? v.nbytes : payloadBytes(v);
 }
 
 export class DataStore {
@@ -73,7 +70,7 @@ export class DataStore {
     const r = this.fast.get(key);
     if (!(r instanceof Resident)) return false;
     this.fast.set(key, p);
-    this.memoryBytes += payloadSize(p) - r.nbytes;
+    this.memoryBytes += payloadBytes(p) - r.nbytes;
     return true;
   }
 
@@ -157,7 +154,7 @@ export class DataStore {
     }
     const path = join(this.dir, createHash("sha1").update(key).digest("hex") + ".spill");
     writeSpill(path, p);
-    const n = payloadSize(p);
+    const n = payloadBytes(p);
     this.fast.delete(key);
     this.memoryBytes -= n;
     this.slow.set(key, { path, nbytes: n });
