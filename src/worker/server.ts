@@ -17,7 +17,8 @@ import { CodeCache } from "./code-cache.ts";
 import { DEFAULT_THREAD_CACHE_BYTES, Executor, type DepPayload } from "./executor.ts";
 import { DataStore, Resident } from "./store.ts";
 import { DataServer, DEFAULT_DATA_PLANE_LIMITS, fetchData, type DataPlaneLimits } from "./data-plane.ts";
-import { WorkerStateMachine, type Instruction } from "./state.ts";
+import { WorkerStateMachine, type Instruction, type WorkerEvent } from "./state.ts";
+import { DEFAULT_MEMORY_THRESHOLDS, MemoryManager, type MemoryThresholds } from "./memory.ts";
 import { log } from "../utils/log.ts";
 import { keyPrefix } from "../protocol/keys.ts";
 
@@ -58,20 +59,7 @@ export interface WorkerOptions {
   onTerminate?: (reason: string) => void;
 }
 
-export interface MemoryThresholds {
-  /** Spill least-recently-used results when stored results pass this fraction. */
-  target: number;
-  /** Spill when the process RSS passes this fraction. */
-  spill: number;
-  /** Stop starting tasks when RSS passes this fraction. */
-  pause: number;
-  /** Restart the worker when RSS passes this fraction. */
-  terminate: number;
-  /** How often RSS is sampled, ms. */
-  intervalMs: number;
-}
-
-export const DEFAULT_MEMORY_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95, intervalMs: 100 };
+export { DEFAULT_MEMORY_THRESHOLDS, type MemoryThresholds } from "./memory.ts";
 
 export class WorkerServer {
   readonly nthreads: number;
@@ -79,7 +67,8 @@ export class WorkerServer {
   private sm: WorkerStateMachine;
   private store!: DataStore;
   private memoryTimer: NodeJS.Timeout | null = null;
-  private lastGc = 0;
+  private memoryManager: MemoryManager;
+  private stimulusCounter = 0;
   /** Resident values are being written to be spilled (see spillTo). */
   private writingResidents = false;
   private readonly memory: MemoryThresholds;
@@ -111,9 +100,10 @@ export class WorkerServer {
   constructor(readonly opts: WorkerOptions) {
     this.nthreads = opts.nthreads ?? Math.max(1, os.availableParallelism());
     this.name = opts.name ?? `${os.hostname()}-${process.pid}`;
-    this.sm = new WorkerStateMachine({ nthreads: this.nthreads, validate: opts.validate ?? false });
+    this.sm = this.newStateMachine();
     this.finished = new Promise((r) => (this.resolveFinished = r));
     this.memory = { ...DEFAULT_MEMORY_THRESHOLDS, ...(opts.memory ?? {}) };
+    this.memoryManager = this.newMemoryManager();
   }
 
   async start(): Promise<void> {
@@ -121,7 +111,9 @@ export class WorkerServer {
     this.code = new CodeCache(join(dir, "code"));
     this.store = new DataStore(join(dir, `spill-${process.pid}-${Date.now().toString(36)}`));
     if ((this.opts.memoryLimit ?? 0) > 0) {
-      this.memoryTimer = setInterval(() => this.checkMemory(), this.memory.intervalMs);
+      this.memoryTimer = setInterval(() => {
+        if (!this.closing) this.memoryManager.check();
+      }, this.memory.intervalMs);
       this.memoryTimer.unref();
     }
     const limit = this.opts.memoryLimit ?? 0;
@@ -133,8 +125,7 @@ export class WorkerServer {
     };
     this.executor.onLost = (keys) => {
       log("worker", `${this.name}: an executor thread died holding ${keys.length} stored value(s); they will be recomputed`);
-      this.sm.lostData(keys, this.address);
-      this.run();
+      this.handle({ type: "lost-data", keys, self: this.address, stimulusId: this.stimulus("lost-data") });
     };
     const comm = await connect(this.opts.scheduler, this.schedulerConnectOptions(10_000));
     const host = this.opts.host ?? hostOfLocal(comm.localAddress);
@@ -288,7 +279,48 @@ export class WorkerServer {
   private resetState(): void {
     this.store.clear();
     this.executor?.forgetAll();
-    this.sm = new WorkerStateMachine({ nthreads: this.nthreads, validate: this.opts.validate ?? false });
+    this.sm = this.newStateMachine();
+  }
+
+  private newStateMachine(): WorkerStateMachine {
+    return new WorkerStateMachine({ nthreads: this.nthreads, validate: this.opts.validate ?? process.env["SHOAL_VALIDATE"] === "1" });
+  }
+
+  private newMemoryManager(): MemoryManager {
+    return new MemoryManager(this.opts.memoryLimit ?? 0, this.memory, {
+      now: () => performance.now(),
+      rss: () => process.memoryUsage.rss(),
+      managedBytes: () => this.store.memoryBytes,
+      spillTo: (bytes) => this.spillTo(bytes),
+      ...((globalThis as { gc?: () => void }).gc
+        ? {
+            collectGarbage: () => {
+              // decoded values cached by executor threads (and their native frames) go too
+              this.executor?.collectGarbage({ dropCaches: true });
+              (globalThis as { gc?: () => void }).gc!();
+            },
+          }
+        : {}),
+      setPaused: (paused, why) => {
+        log("worker", `${this.name}: ${paused ? "pausing" : "resuming"}: ${why}`);
+        this.handle({ type: paused ? "pause" : "unpause", stimulusId: this.stimulus(paused ? "pause" : "unpause") });
+        this.heartbeat();
+      },
+      terminate: (why) => {
+        log("worker", `${this.name}: restarting: ${why}`);
+        this.opts.onTerminate?.(why);
+      },
+    });
+  }
+
+  private stimulus(kind: string): string {
+    return `${kind}-${++this.stimulusCounter}`;
+  }
+
+  /** Feeds one event to the state machine and carries out what it says. */
+  private handle(ev: WorkerEvent, sm: WorkerStateMachine = this.sm): void {
+    if (sm !== this.sm) return; // an event of a session that was reset
+    for (const ins of sm.handle(ev)) this.perform(ins, sm);
   }
 
   private onSchedulerMessage(m: Message): void {
@@ -297,14 +329,10 @@ export class WorkerServer {
         const msg = m as unknown as ComputeTaskMsg;
         const code = msg.code ?? [];
         const sm = this.sm;
+        const ev: WorkerEvent = { type: "compute-task", msg, stimulusId: msg.stimulusId ?? this.stimulus(`compute-${msg.key}`) };
         if (code.length > 0 && !code.every((h) => this.code!.has(h))) {
           this.code!.ensure(code, (h) => this.fetchCode(h)).then(
-            () => {
-              if (sm === this.sm) {
-                sm.computeTask(msg);
-                this.run();
-              }
-            },
+            () => this.handle(ev, sm),
             (err: Error) => {
               if (sm !== this.sm) return;
               this.scheduler?.send({ op: Op.taskErred, key: msg.key, runId: msg.runId, error: { name: "CodeLoadError", message: `worker ${this.name} could not fetch code for ${msg.key}: ${err.message}`, stack: err.stack ?? "" }, start: 0, stop: 0 });
@@ -312,18 +340,18 @@ export class WorkerServer {
           );
           return;
         }
-        sm.computeTask(msg);
-        break;
+        this.handle(ev);
+        return;
       }
       case Op.freeKeys:
-        this.sm.freeKeys(m["keys"] as string[]);
-        break;
+        this.handle({ type: "free-keys", keys: m["keys"] as string[], stimulusId: this.stimulus("free-keys") });
+        return;
       case Op.putData: {
         const p = asPayload(m["value"] as Payload);
         this.store.set(m["key"] as string, p);
-        this.sm.putData(m["key"] as string, m["nbytes"] as number);
-        this.spillIfNeeded();
-        break;
+        this.handle({ type: "put-data", key: m["key"] as string, nbytes: m["nbytes"] as number, stimulusId: this.stimulus("put-data") });
+        this.memoryManager.spillIfNeeded();
+        return;
       }
       case Op.closeWorker:
         log("worker", `${this.name}: scheduler asked to close (${String(m["reason"] ?? "")})`);
@@ -332,7 +360,6 @@ export class WorkerServer {
       default:
         return;
     }
-    this.run();
   }
 
   private async fetchCode(hash: string): Promise<Uint8Array> {
@@ -341,12 +368,6 @@ export class WorkerServer {
     const p = r["code"] as Payload | undefined;
     if (!p) throw new Error(`scheduler has no code bundle ${hash}`);
     return p.header;
-  }
-
-  /** Carries out the state machine's instructions. */
-  private run(): void {
-    const sm = this.sm;
-    for (const ins of sm.drain()) this.perform(ins, sm);
   }
 
   private perform(ins: Instruction, sm: WorkerStateMachine): void {
@@ -388,23 +409,37 @@ export class WorkerServer {
           if (sm !== this.sm) return;
           if (r.ok) {
             this.store.set(ins.key, r.result ?? new Resident(r.nbytes));
-            this.spillIfNeeded();
-            sm.executeSuccess(ins.key, ins.runId, {
+            this.memoryManager.spillIfNeeded();
+            this.handle({
+              type: "execute-success",
+              key: ins.key,
+              runId: ins.runId,
               nbytes: r.nbytes,
-              type: r.type,
+              typeName: r.type,
               start: r.start,
               stop: r.stop,
-              ...(r.result && r.nbytes <= INLINE_RESULT_BYTES ? { inline: asPayload(r.result) } : {}),
-            });
+              inline: r.result && r.nbytes <= INLINE_RESULT_BYTES ? asPayload(r.result) : undefined,
+              stimulusId: this.stimulus(`task-finished-${ins.key}`),
+            }, sm);
           } else {
-            sm.executeFailure(ins.key, { ...r.error, data: { ...(r.error.data ?? {}), worker: this.address } }, r.start, r.stop);
+            this.handle({
+              type: "execute-failure",
+              key: ins.key,
+              runId: ins.runId,
+              error: { ...r.error, data: { ...(r.error.data ?? {}), worker: this.address } },
+              start: r.start,
+              stop: r.stop,
+              stimulusId: this.stimulus(`task-erred-${ins.key}`),
+            }, sm);
           }
-          this.run();
         });
         return;
       }
       case "gather":
         void this.gather(ins.peer, ins.keys, sm);
+        return;
+      case "who-has":
+        setTimeout(() => void this.askWhoHas(ins.keys, sm), ins.delayMs).unref();
         return;
     }
   }
@@ -423,13 +458,23 @@ export class WorkerServer {
       }
       this.transferBytes += nbytes;
       if (this.transfers.length < 64) this.transfers.push([start, Date.now() / 1000, nbytes, peer]);
-      sm.gatherSuccess(peer, sizes, got.missing);
+      this.handle({ type: "gather-success", peer, got: sizes, missing: got.missing, stimulusId: this.stimulus(`gather-${peer}`) }, sm);
     } catch {
       this.peers.delete(peer);
-      if (sm !== this.sm) return;
-      sm.gatherFailure(peer, keys);
+      this.handle({ type: "gather-failure", peer, keys, stimulusId: this.stimulus(`gather-failed-${peer}`) }, sm);
     }
-    this.run();
+  }
+
+  /** Asks the scheduler where keys are (after a failed transfer) and feeds the answer back. */
+  private async askWhoHas(keys: string[], sm: WorkerStateMachine): Promise<void> {
+    if (sm !== this.sm || !this.scheduler) return;
+    try {
+      const r = await this.scheduler.request({ op: Op.whoHas, keys }, 30_000);
+      const whoHas = (r["whoHas"] ?? {}) as Record<string, string[]>;
+      this.handle({ type: "who-has", whoHas, stimulusId: this.stimulus("who-has") }, sm);
+    } catch {
+      // the scheduler is gone: the session is reset when it reconnects
+    }
   }
 
   /**
@@ -462,13 +507,6 @@ export class WorkerServer {
     return p;
   }
 
-  /** Keeps stored results under the target fraction of the memory limit. */
-  private spillIfNeeded(): void {
-    const limit = this.opts.memoryLimit ?? 0;
-    if (limit <= 0) return;
-    this.spillTo(this.memory.target * limit);
-  }
-
   /**
    * Spills least-recently-used values until managed memory is at most
    * `target`; resident values are written by their thread first (in the
@@ -499,40 +537,6 @@ export class WorkerServer {
     const keep = new Set<string>();
     for (const t of this.sm.executing) for (const d of t.deps) keep.add(d.key);
     return keep;
-  }
-
-  /** The memory ladder on process RSS: spill, pause, terminate. */
-  private checkMemory(): void {
-    const limit = this.opts.memoryLimit ?? 0;
-    if (limit <= 0 || this.closing) return;
-    let rss = process.memoryUsage.rss();
-    const m = this.memory;
-    this.spillIfNeeded();
-    // Spilled buffers are only returned to the OS after a collection; when
-    // the process is over the spill fraction, collect (at most once a second).
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc && rss > m.spill * limit && Date.now() - this.lastGc > 1000) {
-      this.lastGc = Date.now();
-      // decoded values cached by executor threads (and their native frames) go too
-      this.executor?.collectGarbage({ dropCaches: true });
-      gc();
-      rss = process.memoryUsage.rss();
-    }
-    if (rss > m.spill * limit && this.store.memoryBytes > 0) {
-      this.spillTo(Math.max(0, this.store.memoryBytes - (rss - m.target * limit)));
-    }
-    const pause = rss > m.pause * limit;
-    if (pause !== this.sm.paused) {
-      log("worker", `${this.name}: ${pause ? "pausing" : "resuming"}: process memory ${(rss / 2 ** 20).toFixed(0)} MiB ${pause ? ">" : "<="} ${Math.round(m.pause * 100)}% of the ${(limit / 2 ** 20).toFixed(0)} MiB limit`);
-      this.sm.setPaused(pause);
-      this.heartbeat();
-      this.run();
-    }
-    if (rss > m.terminate * limit) {
-      const why = `process memory ${(rss / 2 ** 20).toFixed(0)} MiB is over ${Math.round(m.terminate * 100)}% of the ${(limit / 2 ** 20).toFixed(0)} MiB limit`;
-      log("worker", `${this.name}: restarting: ${why}`);
-      this.opts.onTerminate?.(why);
-    }
   }
 
   async close(): Promise<void> {
