@@ -17,9 +17,9 @@
  */
 import type { Comm, Message } from "../comm/index.ts";
 import { Op } from "../protocol/messages.ts";
-import type { Payload } from "../protocol/serialize.ts";
 import { asPayload, isPayload } from "../protocol/wire.ts";
-import { payloadSize, Resident } from "./store.ts";
+import { Resident } from "./store.ts";
+import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 
 export interface DataPlaneLimits {
   /** Bytes of values in one reply (default 64 MiB). */
@@ -111,7 +111,7 @@ export class DataServer {
       const p = v instanceof Resident ? await this.source.encode(k).catch(() => undefined) : v;
       if (p) {
         data[k] = asPayload(p);
-        bytes += payloadSize(p);
+        bytes += payloadBytes(p);
       } else missing.push(k);
     }
     return i < keys.length ? { data, missing, later: keys.slice(i) } : { data, missing };

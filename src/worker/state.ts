@@ -32,6 +32,7 @@
 import { Op, type ComputeTaskMsg, type ErrorRecord } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { comparePriority } from "../protocol/keys.ts";
+import { Heap } from "../utils/heap.ts";
 
 export const WorkerTaskStatus = {
   released: "released",
@@ -145,7 +146,8 @@ export class WorkerInvariantError extends Error {
 
 export class WorkerStateMachine {
   readonly tasks = new Map<string, WorkerTask>();
-  private readonly ready = new ReadyHeap();
+  /** Ready tasks by priority; entries that left `ready` are skipped when popped. */
+  private readonly ready = new Heap<WorkerTask>((a, b) => comparePriority(a.priority, b.priority));
   readonly executing = new Set<WorkerTask>();
   private readonly inFlightPeers = new Set<string>();
   /** Dependencies in state fetch (may hold stale members; checked when used). */
@@ -627,45 +629,5 @@ export class WorkerStateMachine {
 
   private fail(ts: WorkerTask, what: string): never {
     throw new WorkerInvariantError(`worker task ${ts.key} ${what} (stimulus ${this.stimulusId}); story: ${JSON.stringify(this.story(ts.key).slice(-10))}`);
-  }
-}
-
-/** The ready queue: a binary min-heap by priority; entries that left `ready` are skipped when popped. */
-class ReadyHeap {
-  private readonly h: WorkerTask[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  push(t: WorkerTask): void {
-    const h = this.h;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (comparePriority(h[i]!.priority, h[p]!.priority) >= 0) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): WorkerTask | undefined {
-    const h = this.h;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && comparePriority(h[l]!.priority, h[m]!.priority) < 0) m = l;
-        if (r < h.length && comparePriority(h[r]!.priority, h[m]!.priority) < 0) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 }
