@@ -320,7 +320,24 @@ export class WorkerServer {
   /** Feeds one event to the state machine and carries out what it says. */
   private handle(ev: WorkerEvent, sm: WorkerStateMachine = this.sm): void {
     if (sm !== this.sm) return; // an event of a session that was reset
-    for (const ins of sm.handle(ev)) this.perform(ins, sm);
+    let instructions: Instruction[];
+    try {
+      instructions = sm.handle(ev);
+    } catch (err) {
+      // A bug in the state machine (an invalid transition, a broken invariant).
+      // Under validation it crashes loudly; otherwise the worker says so and
+      // rejoins with a clean state (the scheduler recomputes what it held).
+      log("worker", `${this.name}: state machine error on ${ev.type} (${ev.stimulusId}): ${(err as Error).stack ?? String(err)}`);
+      if (sm.config.validate) {
+        process.nextTick(() => {
+          throw err;
+        });
+        return;
+      }
+      this.scheduler?.abort(err as Error);
+      return;
+    }
+    for (const ins of instructions) this.perform(ins, sm);
   }
 
   private onSchedulerMessage(m: Message): void {
