@@ -15,7 +15,7 @@
  * - at most `maxConcurrent` replies are being built and sent at once across
  *   all connections (Dask: `distributed.worker.connections.incoming`).
  */
-import type { Comm, Message } from "../comm/index.ts";
+import { CommClosedError, connect, type Comm, type ConnectOptions, type Message } from "../comm/index.ts";
 import { Op } from "../protocol/messages.ts";
 import { asPayload, isPayload } from "../protocol/wire.ts";
 import { Resident } from "./store.ts";
@@ -153,4 +153,49 @@ export async function fetchData(comm: Comm, keys: readonly string[], timeoutMs: 
     ask = later.filter((k): k is string => typeof k === "string");
   }
   return { data, missing };
+}
+
+/**
+ * Connections to other workers' data ports, one per peer, opened on first
+ * use and dropped when they close. A cached connection that turns out closed
+ * (the peer's idle timeout, a restart) is replaced by a fresh one once.
+ */
+export class PeerPool {
+  private readonly peers = new Map<string, Promise<Comm>>();
+
+  constructor(private readonly options: () => ConnectOptions, private readonly timeoutMs = 60_000) {}
+
+  async fetch(peer: string, keys: readonly string[]): Promise<FetchedData> {
+    const cached = this.peers.has(peer);
+    try {
+      return await fetchData(await this.get(peer), keys, this.timeoutMs);
+    } catch (err) {
+      this.peers.delete(peer);
+      if (!cached || !(err instanceof CommClosedError) || err.code === "request-timeout") throw err;
+      return await fetchData(await this.get(peer), keys, this.timeoutMs);
+    }
+  }
+
+  private get(address: string): Promise<Comm> {
+    let p = this.peers.get(address);
+    if (!p) {
+      const made = connect(address, { ...this.options(), timeoutMs: 5000 }).then((c) => {
+        c.onClose(() => {
+          if (this.peers.get(address) === made) this.peers.delete(address);
+        });
+        return c;
+      });
+      made.catch(() => {
+        if (this.peers.get(address) === made) this.peers.delete(address);
+      });
+      this.peers.set(address, made);
+      p = made;
+    }
+    return p;
+  }
+
+  close(): void {
+    for (const p of this.peers.values()) p.then((c) => c.close(), () => undefined);
+    this.peers.clear();
+  }
 }

@@ -7,7 +7,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { Comm, CommClosedError, connect, dataIdleTimeoutMs, HandshakeError, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
+import { Comm, connect, dataIdleTimeoutMs, HandshakeError, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
 import { formatAddress, parseAddress } from "../comm/address.ts";
 import { Accepts, INLINE_RESULT_BYTES, Op, type ComputeTaskMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
@@ -16,7 +16,7 @@ import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
 import { DEFAULT_THREAD_CACHE_BYTES, Executor, type DepPayload } from "./executor.ts";
 import { DataStore, Resident } from "./store.ts";
-import { DataServer, DEFAULT_DATA_PLANE_LIMITS, fetchData, type DataPlaneLimits } from "./data-plane.ts";
+import { DataServer, DEFAULT_DATA_PLANE_LIMITS, PeerPool, type DataPlaneLimits } from "./data-plane.ts";
 import { WorkerStateMachine, type Instruction, type WorkerEvent } from "./state.ts";
 import { DEFAULT_MEMORY_THRESHOLDS, MemoryManager, type MemoryThresholds } from "./memory.ts";
 import { log } from "../utils/log.ts";
@@ -76,7 +76,7 @@ export class WorkerServer {
   private listener: Listener | null = null;
   private executor: Executor | null = null;
   private code: CodeCache | null = null;
-  private readonly peers = new Map<string, Promise<Comm>>();
+  private readonly peers = new PeerPool(() => this.connectOptions());
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatInterval = 0.5;
   private schedulerTtl = 30;
@@ -464,7 +464,7 @@ export class WorkerServer {
   private async gather(peer: string, keys: string[], sm: WorkerStateMachine): Promise<void> {
     try {
       const start = Date.now() / 1000;
-      const got = await this.fetchFromPeer(peer, keys);
+      const got = await this.peers.fetch(peer, keys);
       if (sm !== this.sm) return;
       const sizes: Record<string, number> = {};
       let nbytes = 0;
@@ -477,7 +477,6 @@ export class WorkerServer {
       if (this.transfers.length < 64) this.transfers.push([start, Date.now() / 1000, nbytes, peer]);
       this.handle({ type: "gather-success", peer, got: sizes, missing: got.missing, stimulusId: this.stimulus(`gather-${peer}`) }, sm);
     } catch {
-      this.peers.delete(peer);
       this.handle({ type: "gather-failure", peer, keys, stimulusId: this.stimulus(`gather-failed-${peer}`) }, sm);
     }
   }
@@ -492,36 +491,6 @@ export class WorkerServer {
     } catch {
       // the scheduler is gone: the session is reset when it reconnects
     }
-  }
-
-  /**
-   * get-data from a peer; a cached connection that turns out closed (the
-   * peer's idle timeout, a restart) is replaced by a fresh one once.
-   */
-  private async fetchFromPeer(peer: string, keys: string[]): ReturnType<typeof fetchData> {
-    const cached = this.peers.has(peer);
-    try {
-      return await fetchData(await this.peer(peer), keys, 60_000);
-    } catch (err) {
-      if (!cached || !(err instanceof CommClosedError) || err.code === "request-timeout") throw err;
-      this.peers.delete(peer);
-      return await fetchData(await this.peer(peer), keys, 60_000);
-    }
-  }
-
-  private peer(address: string): Promise<Comm> {
-    let p = this.peers.get(address);
-    if (!p) {
-      p = connect(address, { ...this.connectOptions(), timeoutMs: 5000 }).then((c) => {
-        c.onClose(() => {
-          if (this.peers.get(address) === p) this.peers.delete(address);
-        });
-        return c;
-      });
-      p.catch(() => this.peers.delete(address));
-      this.peers.set(address, p);
-    }
-    return p;
   }
 
   /**
@@ -564,7 +533,7 @@ export class WorkerServer {
     this.scheduler?.send({ op: Op.unregister });
     this.scheduler?.close();
     await this.listener?.close();
-    for (const p of this.peers.values()) p.then((c) => c.close(), () => undefined);
+    this.peers.close();
     await this.executor?.close();
     this.store?.clear();
     if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
