@@ -189,7 +189,7 @@ test("before the handshake only a small frame is read: huge length prefixes are 
 });
 
 test("silent and half-header connections are closed at the handshake deadline; the connection cap turns away the excess with a log line", async () => {
-  const c = await tokenCluster({ handshakeTimeoutMs: 400, maxHandshakes: 4 });
+  const c = await tokenCluster({ handshakeTimeoutMs: 2000, maxHandshakes: 4 });
   try {
     const silent = Array.from({ length: 3 }, () => new RawPeer(c.scheduler.address));
     const half = new RawPeer(c.scheduler.address);
