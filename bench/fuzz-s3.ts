@@ -21,8 +21,10 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "../test/support/node-sha256.ts";
 import { S3_ERROR_STATUS } from "../src/s3/errors.ts";
 import { startS3Server } from "../src/s3/index.ts";
+import { rng as prng } from "../test/support/rng.ts";
 
 /** Credentials the fuzz signs with (a user of the server under test). */
 export interface FuzzCredentials {
@@ -72,17 +74,6 @@ export interface FuzzReport {
 // ---------------------------------------------------------------------------
 // Seeded randomness
 
-/** mulberry32: a small, fast, seedable PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;
@@ -227,27 +218,6 @@ interface WireRequest {
 // ---------------------------------------------------------------------------
 // Signing
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function toBytes(d: SourceData): Buffer {
-  if (typeof d === "string") return Buffer.from(d, "utf8");
-  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return Buffer.from(d);
-}
-
-/** SHA-256 / HMAC-SHA256 for SignatureV4, from node:crypto. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: SourceData) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
-  }
-  update(d: SourceData): void {
-    this.h.update(toBytes(d));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 const hex = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 const hmac = (k: Buffer | string, d: string): Buffer => createHmac("sha256", k).update(d).digest();

@@ -12,29 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "../support/node-sha256.ts";
 import { type TestServer, USERS, bodyBytes, bucketName, s3Error, startTestServer } from "./helpers.ts";
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function toBytes(d: SourceData): Buffer {
-  if (typeof d === "string") return Buffer.from(d, "utf8");
-  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return Buffer.from(d);
-}
-
-/** SHA-256 / HMAC-SHA256 for SignatureV4, from node:crypto. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: SourceData) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
-  }
-  update(d: SourceData): void {
-    this.h.update(toBytes(d));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 const hex = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 const hmac = (k: Buffer | string, d: string): Buffer => createHmac("sha256", k).update(d).digest();

@@ -7,12 +7,12 @@
  * it for longer).
  */
 import assert from "node:assert/strict";
-import { createHash, createHmac } from "node:crypto";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { Sha256 } from "../support/node-sha256.ts";
 import { runFuzz } from "../../bench/fuzz-s3.ts";
 import { XML_BODY_LIMITS, receiveBuffer } from "../../src/s3/body.ts";
 import { S3Error } from "../../src/s3/errors.ts";
@@ -251,27 +251,6 @@ describe("s3 request bodies: size caps of XML operations", () => {
   });
 });
 
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-
-function toBytes(d: SourceData): Buffer {
-  if (typeof d === "string") return Buffer.from(d, "utf8");
-  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return Buffer.from(d);
-}
-
-/** SHA-256 / HMAC-SHA256 for SignatureV4, from node:crypto. */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: SourceData) {
-    this.h = secret === undefined ? createHash("sha256") : createHmac("sha256", toBytes(secret));
-  }
-  update(d: SourceData): void {
-    this.h.update(toBytes(d));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 describe("s3 server: hostile XML request bodies", () => {
   let t: TestServer;

@@ -9,17 +9,8 @@ import { Messages, PROTOCOL_VERSION, type OpName } from "../../src/protocol/mess
 import { parseAddress } from "../../src/comm/address.ts";
 import { VERSION } from "../../src/version.ts";
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "./rng.ts";
+import { rng } from "./rng.ts";
 
 export function packet(msgs: unknown[]): Buffer {
   return Buffer.concat(encodePacket(msgs));
