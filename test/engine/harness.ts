@@ -3,6 +3,7 @@
 import { SchedulerServer } from "../../src/scheduler/server.ts";
 import { WorkerServer } from "../../src/worker/server.ts";
 import { Client } from "../../src/client/client.ts";
+import type { ListenLimits } from "../../src/comm/index.ts";
 
 export interface Harness {
   scheduler: SchedulerServer;
@@ -11,15 +12,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { nworkers?: number; nthreads?: number; address?: string } = {}): Promise<Harness> {
-  const scheduler = await new SchedulerServer({ address: opts.address ?? "tcp://127.0.0.1:0", logEvents: false, config: { validate: true } }).start();
+export async function startHarness(opts: { nworkers?: number; nthreads?: number; address?: string; token?: string; limits?: Partial<ListenLimits> } = {}): Promise<Harness> {
+  const token = opts.token !== undefined ? { token: opts.token } : {};
+  const scheduler = await new SchedulerServer({ address: opts.address ?? "tcp://127.0.0.1:0", logEvents: false, config: { validate: true }, ...token, listen: { limits: opts.limits ?? {} } }).start();
   const workers: WorkerServer[] = [];
   for (let i = 0; i < (opts.nworkers ?? 2); i++) {
-    const w = new WorkerServer({ scheduler: scheduler.address, name: `w${i}`, nthreads: opts.nthreads ?? 1, validate: true });
+    const w = new WorkerServer({ scheduler: scheduler.address, name: `w${i}`, nthreads: opts.nthreads ?? 1, validate: true, ...token });
     await w.start();
     workers.push(w);
   }
-  const client = await Client.connect(scheduler.address);
+  const client = await Client.connect({ address: scheduler.address, ...token });
   return {
     scheduler,
     workers,

@@ -4,36 +4,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { SchedulerServer } from "../../src/scheduler/server.ts";
 import { WorkerServer } from "../../src/worker/server.ts";
 import { Client } from "../../src/client/client.ts";
 import { connect, HandshakeError, listen, ProtocolError } from "../../src/comm/index.ts";
 import { Accepts, PROTOCOL_VERSION } from "../../src/protocol/messages.ts";
 import { inc, makeBytes } from "../fixtures/tasks.ts";
 import { fuzzPort, packet, RawPeer } from "../support/wire-fuzz.ts";
-import { until } from "./harness.ts";
+import { startHarness, until, type Harness } from "./harness.ts";
 
 const TOKEN = "s3cret-token";
 
-async function tokenCluster(limits: Record<string, number> = {}): Promise<{ scheduler: SchedulerServer; workers: WorkerServer[]; client: Client; close(): Promise<void> }> {
-  const scheduler = await new SchedulerServer({ address: "tcp://127.0.0.1:0", token: TOKEN, logEvents: false, config: { validate: true }, listen: { limits } }).start();
-  const workers: WorkerServer[] = [];
-  for (let i = 0; i < 2; i++) {
-    const w = new WorkerServer({ scheduler: scheduler.address, name: `w${i}`, nthreads: 1, token: TOKEN, validate: true });
-    await w.start();
-    workers.push(w);
-  }
-  const client = await Client.connect({ address: scheduler.address, token: TOKEN });
-  return {
-    scheduler,
-    workers,
-    client,
-    async close() {
-      await client.close();
-      await Promise.all(workers.map((w) => w.close()));
-      await scheduler.close();
-    },
-  };
+function tokenCluster(limits: Record<string, number> = {}): Promise<Harness> {
+  return startHarness({ token: TOKEN, limits });
 }
 
 /** The cluster still computes, and fetches a result that lives on a worker. */
