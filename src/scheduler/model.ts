@@ -109,3 +109,66 @@ export class ClientState {
   readonly wants = new Set<TaskState>();
   constructor(readonly id: string) {}
 }
+
+/**
+ * One logged transition: key, start state, finish state, the stimulus that
+ * caused it (derived from the incoming message), and the scheduler's clock
+ * (seconds) when it happened.
+ */
+export type TransitionLogEntry = [key: string, start: TaskStatus, finish: TaskStatus, stimulusId: string, time: number];
+
+/**
+ * The last `capacity` transitions, in a ring of parallel arrays (no
+ * allocation per entry, so logging every transition costs a few stores).
+ * A capacity of 0 keeps nothing.
+ */
+export class TransitionLog {
+  private readonly keys: string[];
+  private readonly starts: TaskStatus[];
+  private readonly finishes: TaskStatus[];
+  private readonly stimuli: string[];
+  private readonly times: Float64Array;
+  private next = 0;
+  /** Transitions logged since the start (including those overwritten). */
+  total = 0;
+
+  constructor(readonly capacity: number) {
+    this.keys = new Array<string>(capacity);
+    this.starts = new Array<TaskStatus>(capacity);
+    this.finishes = new Array<TaskStatus>(capacity);
+    this.stimuli = new Array<string>(capacity);
+    this.times = new Float64Array(capacity);
+  }
+
+  /** Entries held now (at most `capacity`). */
+  get size(): number {
+    return Math.min(this.total, this.capacity);
+  }
+
+  push(key: string, start: TaskStatus, finish: TaskStatus, stimulusId: string, time: number): void {
+    if (this.capacity === 0) return;
+    const i = this.next;
+    this.keys[i] = key;
+    this.starts[i] = start;
+    this.finishes[i] = finish;
+    this.stimuli[i] = stimulusId;
+    this.times[i] = time;
+    this.next = i + 1 === this.capacity ? 0 : i + 1;
+    this.total++;
+  }
+
+  /** The held entries whose key is in `keys` (all when omitted), oldest first. */
+  entries(keys?: ReadonlySet<string>): TransitionLogEntry[] {
+    const n = this.size;
+    const first = this.total > this.capacity ? this.next : 0;
+    const out: TransitionLogEntry[] = [];
+    for (let j = 0; j < n; j++) {
+      let i = first + j;
+      if (i >= this.capacity) i -= this.capacity;
+      const key = this.keys[i]!;
+      if (keys !== undefined && !keys.has(key)) continue;
+      out.push([key, this.starts[i]!, this.finishes[i]!, this.stimuli[i]!, this.times[i]!]);
+    }
+    return out;
+  }
+}

@@ -25,8 +25,10 @@ export interface SchedulerConfig {
   pipelineLatency: number;
   /** Upper bound of queued-task slots per thread from pipelining. */
   maxPipelinePerThread: number;
-  /** Check invariants after every transition (tests). */
+  /** Check invariants after every transition (tests; `SHOAL_VALIDATE=1`). See `validate.ts` for what is checked. */
   validate: boolean;
+  /** Transitions kept in the scheduler's log for `story(keys)` (Dask: transition-log-length); 0 keeps none. */
+  transitionLogSize: number;
 }
 
 export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
@@ -37,6 +39,7 @@ export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
   pipelineLatency: 0.002,
   maxPipelinePerThread: 64,
   validate: false,
+  transitionLogSize: 100_000,
 };
 
 /**

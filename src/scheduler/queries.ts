@@ -1,4 +1,4 @@
-/** Read-only queries on the scheduler state (answers to clients). */
+/** Read-only queries on the scheduler state (answers to clients and workers). */
 import type { ErrorRecord } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { TaskStatus } from "./model.ts";
@@ -27,4 +27,19 @@ export function locateKeys(state: SchedulerState, keys: string[]): Locations {
     else missing.push(k);
   }
   return { inline, whoHas, erred, missing };
+}
+
+/**
+ * Answers a worker's `who-has`: the workers holding each key, `[]` for a
+ * key that is not in memory (unknown, released, being computed).
+ */
+export function whoHasKeys(state: SchedulerState, keys: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (const k of keys) {
+    const ts = state.tasks.get(k);
+    const who: string[] = [];
+    if (ts && ts.state === TaskStatus.memory) for (const w of ts.whoHas) who.push(w.address);
+    out[k] = who;
+  }
+  return out;
 }

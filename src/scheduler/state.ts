@@ -7,17 +7,28 @@
  * erred, forgotten. Each edge is one method (`releasedToWaiting`, ...);
  * an edge returns nothing but may *recommend* further transitions, which
  * `transitions()` runs until none are left (Dask's design). With
- * `validate: true` invariants are checked after every transition.
+ * `validate: true` invariants are checked after every transition and
+ * after every stimulus (see `validate.ts`).
+ *
+ * Every public event method is one *stimulus*: it gets a stimulus id derived
+ * from the incoming message (a worker's own id for `task-finished` and
+ * `task-erred` when it sends one), and every state change it causes is
+ * logged with that id in a bounded ring ({@link SchedulerConfig.transitionLogSize});
+ * {@link SchedulerState.story} reads it (Dask's `story`). Observers
+ * ({@link SchedulerState.taskListeners}) are called after the stimulus's
+ * transitions, never inside them, each in its own try/catch.
  */
 import { Op, type ErrorRecord, type TaskMsg, type TaskFinishedMsg, type TaskErredMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { TaskHeap } from "./heap.ts";
-import { ClientState, TaskGroup, TaskState, TaskStatus, WorkerState, keyPrefix } from "./model.ts";
+import { log } from "../utils/log.ts";
+import { ClientState, TaskGroup, TaskState, TaskStatus, TransitionLog, WorkerState, keyPrefix, type TransitionLogEntry } from "./model.ts";
 import { DEFAULT_SCHEDULER_CONFIG, decideWorker, isRootish, slotsFor, type SchedulerConfig } from "./placement.ts";
-import { validateState } from "./validate.ts";
+import { validateState, validateTask } from "./validate.ts";
 
 export { DEFAULT_SCHEDULER_CONFIG, ROOTISH_MAX_DEP_BYTES, type SchedulerConfig } from "./placement.ts";
+export type { TransitionLogEntry } from "./model.ts";
 
 export type Outgoing =
   | { to: "worker"; address: string; msg: { op: string; [k: string]: unknown } }
@@ -35,13 +46,22 @@ export interface WorkerInfo {
 
 type Recs = Map<TaskState, TaskStatus>;
 
-/** A log entry of one transition (kept in a bounded ring for debugging and the dashboard). */
-export interface TransitionLogEntry {
+/** What observers of finished and erred tasks are told (the dashboard's task stream, metrics). */
+export interface TaskEvent {
   key: string;
-  start: TaskStatus;
-  finish: TaskStatus;
-  stimulus: string;
-  time: number;
+  worker: string;
+  start: number;
+  stop: number;
+  status: "memory" | "erred";
+  group: string;
+}
+
+/** A replica being scattered: the `memory` edge of the scatter stimulus reads it. */
+interface Scattered {
+  ts: TaskState;
+  ws: WorkerState;
+  nbytes: number;
+  inline: Payload | null;
 }
 
 export class SchedulerState {
@@ -56,14 +76,41 @@ export class SchedulerState {
   private generation = 0;
   private runCounter = 0;
   totalThreads = 0;
-  stimulus = "";
-  /** Observers (dashboard, metrics): called for every finished or erred task. */
-  readonly taskListeners: ((ev: { key: string; worker: string; start: number; stop: number; status: "memory" | "erred"; group: string }) => void)[] = [];
+  /** The stimulus being handled (or handled last): derived from the incoming message. */
+  stimulusId = "";
+  private stimulusCount = 0;
+  /**
+   * Observers (dashboard, metrics): called for every finished or erred
+   * task, after the transitions of the stimulus that reported it. A
+   * listener that throws is logged and never affects the state.
+   */
+  readonly taskListeners: ((ev: TaskEvent) => void)[] = [];
+  private events: TaskEvent[] = [];
   /** Count of transitions by finish state, for metrics. */
   readonly transitionCounts: Record<string, number> = {};
+  /** The last {@link SchedulerConfig.transitionLogSize} transitions. */
+  readonly transitionLog: TransitionLog;
+  private scattered: Scattered | null = null;
 
   constructor(config: Partial<SchedulerConfig> = {}, private readonly now: () => number = () => Date.now() / 1000) {
     this.config = { ...DEFAULT_SCHEDULER_CONFIG, ...config };
+    const n = this.config.transitionLogSize;
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`config.transitionLogSize must be a non-negative integer, got ${String(n)}`);
+    this.transitionLog = new TransitionLog(n);
+  }
+
+  /**
+   * The logged transitions of these keys, oldest first: `[key, start,
+   * finish, stimulusId, time]` (Dask's `story`). Only the last
+   * {@link SchedulerConfig.transitionLogSize} transitions are kept.
+   */
+  story(keys: Iterable<string>): TransitionLogEntry[] {
+    return this.transitionLog.entries(new Set(keys));
+  }
+
+  /** Starts a stimulus: its id is `given` (a worker's) or `kind-N`. */
+  private begin(kind: string, given?: string): void {
+    this.stimulusId = given !== undefined && given !== "" ? given : `${kind}-${++this.stimulusCount}`;
   }
 
   /** Messages produced since the last call. */
@@ -82,13 +129,14 @@ export class SchedulerState {
   removeClient(id: string): void {
     const cs = this.clients.get(id);
     if (!cs) return;
+    this.begin("remove-client");
     this.releaseWanted(cs, [...cs.wants]);
     this.clients.delete(id);
   }
 
   addWorker(info: WorkerInfo): void {
-    this.stimulus = `add-worker-${info.address}`;
     if (this.workers.has(info.address)) this.removeWorker(info.address, { expected: true, reason: "re-registered" });
+    this.begin("add-worker");
     const ws = new WorkerState(info.address, info.name, info.nthreads, info.memoryLimit, info.host, info.pid, this.now());
     this.workers.set(info.address, ws);
     this.totalThreads += ws.nthreads;
@@ -105,7 +153,7 @@ export class SchedulerState {
   removeWorker(address: string, opts: { expected: boolean; reason: string }): boolean {
     const ws = this.workers.get(address);
     if (!ws) return false;
-    this.stimulus = `remove-worker-${address}`;
+    this.begin("remove-worker");
     this.workers.delete(address);
     this.totalThreads -= ws.nthreads;
     const recs: Recs = new Map();
@@ -169,6 +217,7 @@ export class SchedulerState {
     if (status !== ws.status && ws.status !== "closing") {
       ws.status = status;
       if (status === "running") {
+        this.begin("worker-resumed");
         // tasks that found every worker paused can run now
         if (this.unrunnable.size > 0) {
           const recs: Recs = new Map();
@@ -182,7 +231,7 @@ export class SchedulerState {
 
   /** A client submits tasks and names the keys it wants. */
   updateGraph(clientId: string, tasks: TaskMsg[], wanted: string[]): void {
-    this.stimulus = `update-graph-${clientId}`;
+    this.begin("update-graph");
     this.addClient(clientId);
     const cs = this.clients.get(clientId)!;
     const gen = ++this.generation;
@@ -237,12 +286,19 @@ export class SchedulerState {
     this.transitions(recs);
   }
 
-  /** Client `scatter`: data now lives on `address` (the server sends it there). */
+  /**
+   * Client `scatter`: data now lives on `address` (the server sends it
+   * there). A key the scheduler did not know becomes a task without a
+   * recipe; a known key in any state but memory moves to memory through the
+   * scatter edge (its run, if any, is void), so that dependents waiting for
+   * it run; a key in memory gains a replica.
+   */
   scatter(clientId: string, key: string, address: string, nbytes: number, inline: Payload | null): void {
     this.addClient(clientId);
     const cs = this.clients.get(clientId)!;
     const ws = this.workers.get(address);
     if (!ws) throw new Error(`scatter to unknown worker ${address}`);
+    this.begin("scatter");
     let ts = this.tasks.get(key);
     if (ts === undefined) {
       ts = this.newTask(key, null, 0);
@@ -252,32 +308,40 @@ export class SchedulerState {
     cs.wants.add(ts);
     if (ts.state === TaskStatus.memory) {
       if (!ts.whoHas.has(ws)) this.addReplica(ts, ws);
+      if (this.config.validate) validateState(this, [ts]);
       return;
     }
-    ts.nbytes = nbytes;
-    ts.inline = inline;
-    this.setState(ts, TaskStatus.memory);
-    this.addReplica(ts, ws);
+    this.scattered = { ts, ws, nbytes, inline };
+    try {
+      this.transitions(new Map([[ts, TaskStatus.memory]]));
+    } finally {
+      this.scattered = null;
+    }
   }
 
   clientReleasesKeys(clientId: string, keys: string[]): void {
     const cs = this.clients.get(clientId);
     if (!cs) return;
-    this.stimulus = `client-releases-${clientId}`;
-    const tss: TaskState[] = [];
-    for (const k of keys) {
-      const ts = this.tasks.get(k);
-      if (ts) tss.push(ts);
-    }
-    this.releaseWanted(cs, tss);
+    this.begin("release-keys");
+    this.releaseKeys(cs, keys);
   }
 
   /** Cancel: forget the keys for this client; tasks nobody else needs stop. */
   cancelKeys(clientId: string, keys: string[]): void {
     const cs = this.clients.get(clientId);
     if (!cs) return;
+    this.begin("cancel-keys");
     for (const k of keys) this.send({ to: "client", id: clientId }, { op: Op.keyCancelled, key: k });
-    this.clientReleasesKeys(clientId, keys);
+    this.releaseKeys(cs, keys);
+  }
+
+  private releaseKeys(cs: ClientState, keys: string[]): void {
+    const tss: TaskState[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts) tss.push(ts);
+    }
+    this.releaseWanted(cs, tss);
   }
 
   taskStarted(address: string, key: string, runId: number): void {
@@ -291,7 +355,7 @@ export class SchedulerState {
     const ws = this.workers.get(address);
     const ts = this.tasks.get(m.key);
     if (!ws) return;
-    this.stimulus = `task-finished-${m.key}`;
+    this.begin("task-finished", m.stimulusId);
     if (!ts || ts.state !== TaskStatus.processing || ts.processingOn !== ws || ts.runId !== m.runId) {
       // Stale or duplicate result (cancelled, or recomputed elsewhere after a
       // split): never accept it; the worker drops its copy unless it is a
@@ -305,18 +369,19 @@ export class SchedulerState {
     ts.nbytes = m.nbytes;
     ts.type = m.type;
     ts.inline = m.inline ? asPayload(m.inline) : null;
-    for (const l of this.taskListeners) l({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "memory", group: ts.group.name });
+    if (this.taskListeners.length > 0) this.events.push({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "memory", group: ts.group.name });
     const recs: Recs = new Map([[ts, TaskStatus.memory]]);
     this.transitions(recs);
     this.fillSlots(ws);
+    this.emitEvents();
   }
 
   taskErred(address: string, m: TaskErredMsg): void {
     const ws = this.workers.get(address);
     const ts = this.tasks.get(m.key);
     if (!ws || !ts || ts.state !== TaskStatus.processing || ts.processingOn !== ws || ts.runId !== m.runId) return;
-    this.stimulus = `task-erred-${m.key}`;
-    for (const l of this.taskListeners) l({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "erred", group: ts.group.name });
+    this.begin("task-erred", m.stimulusId);
+    if (this.taskListeners.length > 0) this.events.push({ key: ts.key, worker: address, start: m.start, stop: m.stop, status: "erred", group: ts.group.name });
     if (ts.retries > 0) {
       ts.retries -= 1;
       this.transitions(new Map([[ts, TaskStatus.released]]));
@@ -326,29 +391,57 @@ export class SchedulerState {
       this.transitions(new Map([[ts, TaskStatus.erred]]));
     }
     this.fillSlots(ws);
+    this.emitEvents();
   }
 
-  /** A worker could not find `key` on `errant` (dead or freed): forget that replica. */
-  missingData(key: string, errant: string): void {
+  /** Delivers the events of this stimulus, now that its transitions are done; a listener that throws is logged and skipped. */
+  private emitEvents(): void {
+    if (this.events.length === 0) return;
+    const evs = this.events;
+    this.events = [];
+    for (const ev of evs) {
+      for (const l of this.taskListeners) {
+        try {
+          l(ev);
+        } catch (err) {
+          log("scheduler", `a task listener threw on ${ev.key} (${ev.status}); the scheduler carries on: ${(err as Error).stack ?? String(err)}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * `errant` says it does not hold `key` (it answered `from`'s request, or
+   * `from` is `errant` itself: it lost the value). Forgets that replica and
+   * tells `errant` to free any copy it may still keep (unless it reported
+   * the loss itself); when it was the last replica the key is released, so
+   * it is recomputed where it is still wanted (scattered data errs with
+   * `LostDataError`). Only a holder's own answer is definitive: a worker
+   * that could not reach a holder asks `who-has` and tries elsewhere.
+   */
+  missingData(key: string, errant: string, from?: string): void {
     const ts = this.tasks.get(key);
     const ws = this.workers.get(errant);
     if (!ts || !ws || !ts.whoHas.has(ws)) return;
-    this.stimulus = `missing-data-${key}`;
-    ts.whoHas.delete(ws);
-    ws.hasWhat.delete(ts);
-    ws.nbytes -= Math.max(0, ts.nbytes);
+    this.begin("missing-data");
+    this.removeReplica(ts, ws, from !== errant);
     if (ts.whoHas.size === 0 && ts.state === TaskStatus.memory) this.transitions(new Map([[ts, TaskStatus.released]]));
+    else if (this.config.validate) validateState(this, [ts]);
   }
 
   /** A worker holds extra replicas (it fetched them as dependencies). */
   addKeys(address: string, keys: string[]): void {
     const ws = this.workers.get(address);
     if (!ws) return;
+    this.begin("add-keys");
     const unwanted: string[] = [];
     for (const k of keys) {
       const ts = this.tasks.get(k);
       if (ts && ts.state === TaskStatus.memory) {
-        if (!ts.whoHas.has(ws)) this.addReplica(ts, ws);
+        if (!ts.whoHas.has(ws)) {
+          this.addReplica(ts, ws);
+          if (this.config.validate) validateTask(this, ts);
+        }
       } else {
         unwanted.push(k);
       }
@@ -365,8 +458,11 @@ export class SchedulerState {
     while (recs.size > 0) {
       for (const [ts, finish] of recs) {
         recs.delete(ts);
-        touched?.add(ts);
         this.transition(ts, finish, recs);
+        if (touched !== null) {
+          touched.add(ts);
+          validateTask(this, ts);
+        }
       }
     }
     if (touched) {
@@ -384,6 +480,10 @@ export class SchedulerState {
     const start = ts.state;
     if (start === finish || start === TaskStatus.forgotten) return;
     const S = TaskStatus;
+    if (this.scattered !== null && this.scattered.ts === ts && finish === S.memory) {
+      this.scatterToMemory(ts, this.scattered, recs);
+      return;
+    }
     switch (`${start}>${finish}`) {
       case "released>waiting": this.releasedToWaiting(ts, recs); break;
       case "released>forgotten": this.releasedToForgotten(ts, recs); break;
@@ -397,7 +497,6 @@ export class SchedulerState {
       case "waiting>erred":
       case "queued>erred":
       case "no-worker>erred": this.waitingToReleased(ts, recs, false); this.toErred(ts, recs); break;
-      case "waiting>memory": this.toMemory(ts, recs); break;
       case "processing>memory": this.toMemory(ts, recs); break;
       case "processing>erred": this.processingToErred(ts, recs); break;
       case "processing>released": this.processingToReleased(ts, recs); break;
@@ -437,6 +536,7 @@ export class SchedulerState {
     c[ts.state] = (c[ts.state] ?? 1) - 1;
     c[s] = (c[s] ?? 0) + 1;
     this.transitionCounts[s] = (this.transitionCounts[s] ?? 0) + 1;
+    this.transitionLog.push(ts.key, ts.state, s, this.stimulusId, this.now());
     ts.state = s;
   }
 
@@ -455,15 +555,17 @@ export class SchedulerState {
       this.toErred(ts, recs);
       return;
     }
-    this.setState(ts, TaskStatus.waiting);
-    ts.waitingOn.clear();
     for (const dts of ts.dependencies) {
       if (dts.state === TaskStatus.erred) {
         ts.exception = dts.exception;
         ts.exceptionBlame = dts.exceptionBlame;
-        recs.set(ts, TaskStatus.erred);
+        this.toErred(ts, recs);
         return;
       }
+    }
+    this.setState(ts, TaskStatus.waiting);
+    ts.waitingOn.clear();
+    for (const dts of ts.dependencies) {
       dts.waiters.add(ts);
       if (dts.state !== TaskStatus.memory) {
         ts.waitingOn.add(dts);
@@ -475,6 +577,8 @@ export class SchedulerState {
 
   private toProcessing(ts: TaskState, recs: Recs): void {
     const from = ts.state;
+    // recommended when its last input arrived, but an input was released since: it waits again
+    if (from === TaskStatus.waiting && ts.waitingOn.size > 0) return;
     const ws = this.decideWorker(ts);
     if (ws === null) {
       if (from === TaskStatus.queued || from === TaskStatus.noWorker) return;
@@ -512,7 +616,7 @@ export class SchedulerState {
       for (const w of d.whoHas) who.push(w.address);
       deps[d.key] = { who, nbytes: d.nbytes };
     }
-    const msg: { op: string; [k: string]: unknown } = { op: Op.computeTask, key: ts.key, spec: ts.spec!, deps, priority: ts.priority, runId: ts.runId };
+    const msg: { op: string; [k: string]: unknown } = { op: Op.computeTask, key: ts.key, spec: ts.spec!, deps, priority: ts.priority, runId: ts.runId, stimulusId: this.stimulusId };
     if (ts.code) msg["code"] = ts.code;
     this.send(ws, msg);
   }
@@ -526,9 +630,6 @@ export class SchedulerState {
 
   private toMemory(ts: TaskState, recs: Recs): void {
     const ws = ts.processingOn;
-    if (ts.state === TaskStatus.waiting) {
-      for (const d of ts.dependencies) d.waiters.delete(ts);
-    }
     if (ws) {
       this.removeFromProcessing(ts, ws);
       this.addReplica(ts, ws);
@@ -548,10 +649,45 @@ export class SchedulerState {
     if (!this.needed(ts)) recs.set(ts, TaskStatus.released);
   }
 
+  /**
+   * The scatter edge, from any state but memory: the state's own edge to
+   * released cleans up (queue, worker, inputs, error; a computing worker
+   * other than the scatter's target is told to drop its run), then the key
+   * is in memory on the scattered replica and its dependents are told.
+   */
+  private scatterToMemory(ts: TaskState, sc: Scattered, recs: Recs): void {
+    const S = TaskStatus;
+    // Computing on the very worker the value goes to: its run is void, but a
+    // free-keys there would drop the scattered value (put-data went first).
+    if (ts.state === S.processing && ts.processingOn === sc.ws) this.removeFromProcessing(ts, sc.ws);
+    if (ts.state !== S.released) {
+      this.transition(ts, S.released, recs);
+      recs.delete(ts); // what that edge recommended for the key itself is superseded by this edge
+      if ((ts.state as TaskStatus) !== S.released) return;
+    }
+    ts.nbytes = sc.nbytes;
+    ts.inline = sc.inline;
+    this.setState(ts, S.memory);
+    this.addReplica(ts, sc.ws);
+    ts.group.nbytesSum += Math.max(0, ts.nbytes);
+    for (const dep of ts.dependents) {
+      if (dep.state === S.waiting && dep.waitingOn.delete(ts) && dep.waitingOn.size === 0) recs.set(dep, S.processing);
+    }
+    for (const cs of ts.whoWants) this.notifyMemory(ts, cs);
+  }
+
   private addReplica(ts: TaskState, ws: WorkerState): void {
     ts.whoHas.add(ws);
     ws.hasWhat.add(ts);
     ws.nbytes += Math.max(0, ts.nbytes);
+  }
+
+  /** Drops one replica; `tell`: send its holder `free-keys`, so that it keeps no orphan copy. */
+  private removeReplica(ts: TaskState, ws: WorkerState, tell: boolean): void {
+    if (!ts.whoHas.delete(ws)) return;
+    ws.hasWhat.delete(ts);
+    ws.nbytes -= Math.max(0, ts.nbytes);
+    if (tell && this.workers.get(ws.address) === ws) this.send(ws, { op: Op.freeKeys, keys: [ts.key] });
   }
 
   private processingToErred(ts: TaskState, recs: Recs): void {

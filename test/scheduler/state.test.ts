@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SchedulerState, type Outgoing } from "../../src/scheduler/state.ts";
-import { validateState } from "../../src/scheduler/validate.ts";
+import { InvariantError, validateState } from "../../src/scheduler/validate.ts";
+import { whoHasKeys } from "../../src/scheduler/queries.ts";
 import { serialize } from "../../src/protocol/serialize.ts";
 import type { TaskMsg } from "../../src/protocol/messages.ts";
 
@@ -280,4 +281,224 @@ test("tasks that found every worker paused run when one resumes", () => {
   assert.deepEqual(computes(s.drain()), []);
   s.heartbeat("w1", { paused: 0 });
   assert.deepEqual(computes(s.drain()), ["a-1"]);
+});
+
+// ------------------------------------------------ issue 15: scheduler half
+
+function frees(out: Outgoing[], address: string): string[] {
+  return out.filter((o) => o.to === "worker" && o.address === address && o.msg.op === "free-keys").flatMap((o) => o.msg["keys"] as string[]);
+}
+
+test("a throwing task listener never strands a task: events are delivered after the transitions, each listener isolated", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  const seen: string[] = [];
+  s.taskListeners.push(() => {
+    throw new Error("listener bug");
+  });
+  s.taskListeners.push((ev) => seen.push(`${ev.key}:${ev.status}:${s.tasks.get(ev.key)?.state ?? "forgotten"}`));
+  s.updateGraph("c", [task("a-1"), { ...task("b-1"), retries: 0 }], ["a-1", "b-1"]);
+  s.drain();
+  finish(s, "w1", "a-1");
+  const out = s.drain();
+  assert.equal(s.tasks.get("a-1")!.state, "memory", "the task completed despite the throwing listener");
+  assert.ok(out.some((o) => o.to === "client" && o.msg.op === "key-in-memory" && o.msg["key"] === "a-1"));
+  const b = s.tasks.get("b-1")!;
+  s.taskErred("w1", { op: "task-erred", key: "b-1", runId: b.runId, error: { name: "Error", message: "boom", stack: "" }, start: 0, stop: 0 });
+  assert.equal(s.tasks.get("b-1")!.state, "erred");
+  // the second listener ran, and saw the state after the transitions
+  assert.deepEqual(seen, ["a-1:memory:memory", "b-1:erred:erred"]);
+  validateState(s);
+});
+
+test("scattering a key that a processing task computes routes it to memory and wakes its dependents", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1)], ["b-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  const computing = a.processingOn!.address;
+  const other = computing === "w1" ? "w2" : "w1";
+  s.scatter("c", "a-1", other, 8, null);
+  const out = s.drain();
+  assert.equal(a.state, "memory");
+  assert.equal(a.processingOn, null);
+  assert.deepEqual([...a.whoHas].map((w) => w.address), [other]);
+  assert.ok(frees(out, computing).includes("a-1"), "the worker computing it is told to drop it");
+  assert.equal(s.tasks.get("b-1")!.state, "processing", "the dependent runs");
+  assert.deepEqual(computes(out, other), ["b-1"]);
+  validateState(s);
+});
+
+test("scattering a key that a waiting task depends on (no thread free for it) wakes the dependent", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.heartbeat("w1", { paused: 1 });
+  s.updateGraph("c", [task("x-1"), task("y-1", ["x-1"], 1)], ["y-1"]);
+  assert.equal(s.tasks.get("x-1")!.state, "no-worker");
+  assert.equal(s.tasks.get("y-1")!.state, "waiting");
+  s.scatter("c", "x-1", "w1", 8, null);
+  assert.equal(s.tasks.get("x-1")!.state, "memory");
+  assert.equal(s.unrunnable.has(s.tasks.get("x-1")!), false);
+  validateState(s);
+  s.heartbeat("w1", { paused: 0 });
+  assert.deepEqual(computes(s.drain()), ["y-1"], "y runs once a thread is free; x is never computed");
+  validateState(s);
+});
+
+test("scattering a key whose computation erred replaces the error and reruns the dependents", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("e-1"), task("f-1", ["e-1"], 1)], ["f-1"]);
+  s.drain();
+  const e = s.tasks.get("e-1")!;
+  s.taskErred("w1", { op: "task-erred", key: "e-1", runId: e.runId, error: { name: "Error", message: "boom", stack: "" }, start: 0, stop: 0 });
+  assert.equal(s.tasks.get("f-1")!.state, "erred");
+  s.drain();
+  s.scatter("c", "e-1", "w1", 8, null);
+  assert.equal(e.state, "memory");
+  assert.equal(e.exception, null);
+  assert.equal(s.tasks.get("f-1")!.state, "processing");
+  assert.deepEqual(computes(s.drain()), ["f-1"]);
+  validateState(s);
+});
+
+test("missing-data for one of several replicas drops it and tells its holder to free it", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  addWorker(s, "w3");
+  s.updateGraph("c", [task("a-1")], ["a-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  const holder = a.processingOn!.address;
+  finish(s, holder, "a-1");
+  const other = holder === "w1" ? "w2" : "w1";
+  s.addKeys(other, ["a-1"]);
+  s.drain();
+  assert.equal(a.whoHas.size, 2);
+  // a third worker asked `other`, which answered that it lacks the key
+  s.missingData("a-1", other, "w3");
+  const out = s.drain();
+  assert.equal(a.state, "memory");
+  assert.deepEqual([...a.whoHas].map((w) => w.address), [holder]);
+  assert.deepEqual(frees(out, other), ["a-1"], "the errant holder drops any orphan copy");
+  assert.deepEqual(computes(out), []);
+  validateState(s);
+});
+
+test("missing-data for the last replica recomputes the key, frees the errant copy and reruns its processing dependents", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1)], ["b-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  const holder = a.processingOn!.address;
+  finish(s, holder, "a-1", 8);
+  s.drain();
+  const b = s.tasks.get("b-1")!;
+  assert.equal(b.state, "processing");
+  const runner = b.processingOn!.address;
+  const firstRun = b.runId;
+  s.missingData("a-1", holder, runner === holder ? (holder === "w1" ? "w2" : "w1") : runner);
+  const out = s.drain();
+  assert.ok(frees(out, holder).includes("a-1"));
+  assert.equal(a.state, "processing", "recomputed");
+  assert.equal(computes(out).filter((k) => k === "a-1").length, 1);
+  assert.equal(b.state, "waiting");
+  finish(s, a.processingOn!.address, "a-1");
+  assert.equal(b.state, "processing");
+  assert.notEqual(b.runId, firstRun);
+  validateState(s);
+});
+
+test("missing-data for the last replica of scattered data errs with LostDataError", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.scatter("c", "sc-1", "w1", 8, null);
+  s.updateGraph("c", [task("use-1", ["sc-1"])], ["use-1"]);
+  s.drain();
+  s.missingData("sc-1", "w1", "w2");
+  const out = s.drain();
+  assert.equal(s.tasks.get("sc-1")!.state, "erred");
+  assert.equal(s.tasks.get("sc-1")!.exception!.name, "LostDataError");
+  assert.equal(s.tasks.get("use-1")!.state, "erred");
+  assert.ok(frees(out, "w1").includes("sc-1"));
+  validateState(s);
+});
+
+test("a worker that reports its own copy lost is not told to free it", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("a-1")], ["a-1"]);
+  s.drain();
+  finish(s, "w1", "a-1");
+  s.drain();
+  s.missingData("a-1", "w1", "w1");
+  const out = s.drain();
+  assert.deepEqual(frees(out, "w1"), []);
+  assert.deepEqual(computes(out, "w1"), ["a-1"], "recomputed");
+});
+
+test("who-has answers from the state: the holders of keys in memory, [] for the others", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  addWorker(s, "w2");
+  s.updateGraph("c", [task("a-1"), task("b-1", [], 1)], ["a-1", "b-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  const holder = a.processingOn!.address;
+  finish(s, holder, "a-1");
+  s.addKeys(holder === "w1" ? "w2" : "w1", ["a-1"]);
+  const who = whoHasKeys(s, ["a-1", "b-1", "nope", "__proto__"]);
+  assert.deepEqual([...who["a-1"]!].sort(), ["w1", "w2"]);
+  assert.deepEqual(who["b-1"], [], "being computed: nobody has it yet");
+  assert.deepEqual(who["nope"], []);
+  assert.deepEqual(Object.keys(who).sort(), ["__proto__", "a-1", "b-1", "nope"]);
+});
+
+test("every stimulus has an id from its message: compute-task carries it, a worker's task-finished id is logged", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("a-1"), task("b-1", ["a-1"], 1)], ["b-1"]);
+  const out = s.drain();
+  const ct = out.find((o) => o.to === "worker" && o.msg.op === "compute-task")!;
+  assert.match(String(ct.msg["stimulusId"]), /^update-graph-\d+$/);
+  const a = s.tasks.get("a-1")!;
+  s.taskFinished("w1", { op: "task-finished", key: "a-1", runId: a.runId, nbytes: 8, type: "number", start: 0, stop: 0, stimulusId: "execute-success-w1-17" });
+  const next = s.drain().find((o) => o.to === "worker" && o.msg.op === "compute-task")!;
+  assert.equal(next.msg["key"], "b-1");
+  assert.equal(next.msg["stimulusId"], "execute-success-w1-17", "b was assigned by a's result");
+  const story = s.story(["a-1", "b-1"]);
+  assert.deepEqual(story.map((e) => [e[0], e[1], e[2], e[3]]), [
+    ["b-1", "released", "waiting", ct.msg["stimulusId"]],
+    ["a-1", "released", "waiting", ct.msg["stimulusId"]],
+    ["a-1", "waiting", "processing", ct.msg["stimulusId"]],
+    ["a-1", "processing", "memory", "execute-success-w1-17"],
+    ["b-1", "waiting", "processing", "execute-success-w1-17"],
+  ]);
+  assert.ok(story.every((e) => e[4] === 1000), "times from the injected clock");
+});
+
+test("validation checks the task after each transition and throws a typed InvariantError naming key, stimulus and story", () => {
+  const { s } = make();
+  addWorker(s, "w1");
+  s.updateGraph("c", [task("a-1")], ["a-1"]);
+  s.drain();
+  const a = s.tasks.get("a-1")!;
+  s.unrunnable.add(a); // corrupt: a processing task in the unrunnable set
+  assert.throws(
+    () => s.taskFinished("w1", { op: "task-finished", key: "a-1", runId: a.runId, nbytes: 8, type: "number", start: 0, stop: 0, stimulusId: "w-done-1" }),
+    (e: unknown) =>
+      e instanceof InvariantError &&
+      e.code === "scheduler-invariant" &&
+      e.retriable === false &&
+      e.key === "a-1" &&
+      e.stimulusId === "w-done-1" &&
+      /unrunnable set but not no-worker/.test(e.message) &&
+      /processing.*memory/.test(e.message),
+  );
 });
