@@ -9,7 +9,9 @@
  * - `/json/status.json[?since=SEQ]`, `/json/workers.json`,
  *   `/json/workers/<address>.json`, `/json/tasks/<key>.json`,
  *   `/json/progress.json`, `/json/task-stream.json[?since=SEQ]`,
- *   `/json/counts.json`, `/json/identity.json`
+ *   `/json/counts.json`, `/json/identity.json`,
+ *   `/json/story/<key>.json` — the scheduler's logged transitions of that key
+ *   (`{ key, story: [[key, start, finish, stimulusId, time], ...] }`)
  * - `/events` — server-sent events: one status snapshot per interval
  *   (500 ms) with the task-stream entries that client has not seen (≤ 1000).
  *   The sampling timer runs only while at least one page is connected, and a
@@ -324,6 +326,7 @@ export class Dashboard {
       const w = this.model.worker(x);
       return w ? json(res, w) : json(res, { error: `no worker ${x} is connected` }, 404);
     }
+    if ((x = item("/json/story/", ".json")) !== null) return json(res, { key: x, story: this.scheduler.state.story([x]) });
     if ((x = item("/json/tasks/", ".json")) !== null) {
       this.model.fold();
       const t = this.model.task(x);

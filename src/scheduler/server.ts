@@ -2,6 +2,13 @@
  * The scheduler process's I/O shell around {@link SchedulerState}: accepts
  * clients and workers, feeds their messages to the state machine, sends what
  * it produces, stores uploaded code, watches heartbeats.
+ *
+ * A handler that throws: under validation (`config.validate`,
+ * `SHOAL_VALIDATE=1`) a broken invariant ({@link InvariantError}) stops the
+ * scheduler loudly (logged, every connection closed, the error thrown
+ * uncaught so that the process dies and a test fails); anything else is
+ * logged, answered with `{ status: "error", message, error }` when the
+ * message was a request, and that peer's connection is closed.
  */
 import { randomUUID } from "node:crypto";
 import { Comm, listen, type Listener, type ListenOptions, type Message } from "../comm/index.ts";
@@ -11,7 +18,8 @@ import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { log } from "../utils/log.ts";
 import { SchedulerState, type SchedulerConfig } from "./state.ts";
-import { locateKeys } from "./queries.ts";
+import { locateKeys, whoHasKeys } from "./queries.ts";
+import { InvariantError } from "./validate.ts";
 
 export interface SchedulerOptions {
   /** Listen address, e.g. `tcp://0.0.0.0:8786`, `tcp://127.0.0.1:0`, `inproc://auto`. */
@@ -46,6 +54,8 @@ export class SchedulerServer {
   private readonly instances = new Map<string, string>();
   private ttlTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** The invariant violation that stopped this scheduler (validation only). */
+  crashed: InvariantError | null = null;
   readonly startedAt = Date.now();
   /** Notified on worker join/leave (dashboard, LocalCluster). */
   readonly workerListeners: ((ev: "added" | "removed", address: string) => void)[] = [];
@@ -77,11 +87,19 @@ export class SchedulerServer {
     });
     const ttl = this.workerTtl;
     this.ttlTimer = setInterval(() => {
-      for (const a of this.state.checkWorkerTtl(ttl)) {
+      if (this.crashed) return;
+      let dead: string[] = [];
+      try {
+        dead = this.state.checkWorkerTtl(ttl);
+      } catch (err) {
+        if (err instanceof InvariantError && this.state.config.validate) return this.crash(err, "checking worker heartbeats");
+        log("scheduler", `error checking worker heartbeats: ${(err as Error).stack ?? String(err)}`);
+      }
+      for (const a of dead) {
         this.logEvent(`worker ${a} removed: no heartbeat for more than ${ttl} s`);
         this.dropWorkerComm(a);
-        this.flush();
       }
+      this.flush();
     }, Math.max(100, Math.min(1000, (ttl * 1000) / 4)));
     this.ttlTimer.unref();
     return this;
@@ -94,8 +112,14 @@ export class SchedulerServer {
   private accept(comm: Comm): void {
     let peer: Peer | null = null;
     comm.onMessage((m) => {
+      if (this.crashed) return;
       if (peer === null) {
-        peer = this.handshake(comm, m);
+        try {
+          peer = this.handshake(comm, m);
+        } catch (err) {
+          this.handlerFailed(comm, comm.peerAddress, m, err);
+          return;
+        }
         if (peer === null) return;
         this.flush();
         return;
@@ -104,27 +128,71 @@ export class SchedulerServer {
         if (peer.kind === "worker") this.onWorkerMessage(peer, m);
         else this.onClientMessage(peer, m);
       } catch (err) {
-        log("scheduler", `error handling ${m.op} from ${peer.id}: ${(err as Error).stack ?? String(err)}`);
+        this.handlerFailed(comm, peer.id, m, err);
       }
       this.scheduleFlush();
     });
     comm.onClose(() => {
       const p = peer as Peer | null;
-      if (!p || this.closed) return;
-      if (p.kind === "worker") {
-        if (this.workerComms.get(p.id) === comm) {
-          this.workerComms.delete(p.id);
-          this.instances.delete(p.id);
-          if (this.state.removeWorker(p.id, { expected: false, reason: "connection closed" })) {
-            this.logEvent(`worker left: ${p.id} (connection closed); ${this.state.workers.size} worker(s) remain`);
-            for (const l of this.workerListeners) l("removed", p.id);
+      if (!p || this.closed || this.crashed) return;
+      try {
+        if (p.kind === "worker") {
+          if (this.workerComms.get(p.id) === comm) {
+            this.workerComms.delete(p.id);
+            this.instances.delete(p.id);
+            if (this.state.removeWorker(p.id, { expected: false, reason: "connection closed" })) {
+              this.logEvent(`worker left: ${p.id} (connection closed); ${this.state.workers.size} worker(s) remain`);
+              for (const l of this.workerListeners) l("removed", p.id);
+            }
           }
+        } else {
+          this.clientComms.delete(p.id);
+          this.state.removeClient(p.id);
         }
-      } else {
-        this.clientComms.delete(p.id);
-        this.state.removeClient(p.id);
+      } catch (err) {
+        if (err instanceof InvariantError && this.state.config.validate) return this.crash(err, `removing ${p.kind} ${p.id}`);
+        log("scheduler", `error removing ${p.kind} ${p.id}: ${(err as Error).stack ?? String(err)}`);
       }
       this.flush();
+    });
+  }
+
+  /**
+   * A handler threw. Under validation a broken invariant stops the
+   * scheduler ({@link crash}); anything else is logged, answered when the
+   * message was a request, and the peer's connection is closed (what it
+   * sent may have been half applied; it reconnects or fails, never waits).
+   */
+  private handlerFailed(comm: Comm, who: string, m: Message, err: unknown): void {
+    if (err instanceof InvariantError && this.state.config.validate) {
+      this.crash(err, `handling '${m.op}' from ${who}`);
+      return;
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    log("scheduler", `error handling '${m.op}' from ${who}; closing that connection: ${e.stack ?? e.message}`);
+    if (m["reqId"] !== undefined) {
+      const code = (e as { code?: unknown }).code;
+      const error: Record<string, unknown> = { name: e.name, message: e.message, stack: e.stack ?? "" };
+      if (typeof code === "string") error["data"] = { code };
+      comm.reply(m, { status: "error", message: `the scheduler failed handling '${m.op}': ${e.message}`, error });
+    }
+    this.flush();
+    comm.close();
+  }
+
+  /**
+   * Stops the scheduler on a broken invariant under validation: logs it,
+   * closes every connection (peers see a dead scheduler, as after a crash,
+   * instead of waiting forever), and throws the error uncaught, past the
+   * connection's own catch, so that the process dies and a test fails.
+   */
+  private crash(err: InvariantError, during: string): void {
+    if (this.crashed) return;
+    this.crashed = err;
+    log("scheduler", `FATAL: invariant violation ${during} (validation is on: the scheduler stops): ${err.stack ?? err.message}`);
+    this.close().catch(() => undefined);
+    process.nextTick(() => {
+      throw err;
     });
   }
 
@@ -185,8 +253,9 @@ export class SchedulerServer {
         // answered, so that a worker cut off from us notices and rejoins clean
         if (m["reqId"] !== undefined) p.comm.reply(m, {});
         break;
-      case Op.missingData: s.missingData(m["key"] as string, m["errant"] as string); break;
+      case Op.missingData: s.missingData(m["key"] as string, m["errant"] as string, p.id); break;
       case Op.addKeys: s.addKeys(p.id, m["keys"] as string[]); break;
+      case Op.whoHas: p.comm.reply(m, { whoHas: whoHasKeys(s, (m as Msg<"who-has">).keys) }); break;
       case Op.getCode: p.comm.reply(m, { code: this.code.get(m["hash"] as string) }); break;
       case Op.unregister:
         if (s.removeWorker(p.id, { expected: true, reason: "worker closed" })) {
@@ -215,6 +284,7 @@ export class SchedulerServer {
       case Op.gather: p.comm.reply(m, { ...locateKeys(s, m["keys"] as string[]) }); break;
       case Op.scatter: this.scatter(p, m); break;
       case Op.identity: p.comm.reply(m, { info: this.identity() }); break;
+      case Op.story: p.comm.reply(m, { story: s.story((m as Msg<"story">).keys) }); break;
       case Op.closeClient:
         this.clientComms.delete(p.id);
         s.removeClient(p.id);
