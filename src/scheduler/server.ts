@@ -142,7 +142,7 @@ export class SchedulerServer {
             this.instances.delete(p.id);
             if (this.state.removeWorker(p.id, { expected: false, reason: "connection closed" })) {
               this.logEvent(`worker left: ${p.id} (connection closed); ${this.state.workers.size} worker(s) remain`);
-              for (const l of this.workerListeners) l("removed", p.id);
+              this.notify(this.workerListeners, "worker", "removed", p.id);
             }
           }
         } else {
@@ -222,7 +222,7 @@ export class SchedulerServer {
       this.state.addWorker({ address, name: r.name, nthreads: r.nthreads, memoryLimit: r.memoryLimit, host: r.host, pid: r.pid, keys: r.keys });
       comm.reply(m, { status: "ok", heartbeatInterval: this.heartbeatInterval(), workerTtl: this.workerTtl, schedulerId: this.id, version: VERSION });
       this.logEvent(`worker joined: ${r.name} at ${address} (${r.nthreads} threads); ${this.state.workers.size} worker(s)`);
-      for (const l of this.workerListeners) l("added", address);
+      this.notify(this.workerListeners, "worker", "added", address);
       return { kind: "worker", id: address, comm };
     }
     const r = m as Msg<"register-client">;
@@ -249,7 +249,7 @@ export class SchedulerServer {
       case Op.taskStarted: s.taskStarted(p.id, m["key"] as string, m["runId"] as number); break;
       case Op.heartbeat:
         s.heartbeat(p.id, m["metrics"] as Record<string, number>);
-        if (m["transfers"] !== undefined) for (const l of this.transferListeners) l(p.id, m["transfers"] as [number, number, number, string][]);
+        if (m["transfers"] !== undefined) this.notify(this.transferListeners, "transfer", p.id, m["transfers"] as [number, number, number, string][]);
         // answered, so that a worker cut off from us notices and rejoins clean
         if (m["reqId"] !== undefined) p.comm.reply(m, {});
         break;
@@ -262,7 +262,7 @@ export class SchedulerServer {
           this.workerComms.delete(p.id);
           this.instances.delete(p.id);
           this.logEvent(`worker left: ${p.id} (closed); ${s.workers.size} worker(s) remain`);
-          for (const l of this.workerListeners) l("removed", p.id);
+          this.notify(this.workerListeners, "worker", "removed", p.id);
         }
         break;
       default: break;
@@ -315,6 +315,17 @@ export class SchedulerServer {
     p.comm.reply(m, { status: "ok", count: i });
   }
 
+  /** Calls each observer; one that throws is logged and never affects the scheduler. */
+  private notify<A extends unknown[]>(listeners: readonly ((...args: A) => void)[], what: string, ...args: A): void {
+    for (const l of listeners) {
+      try {
+        l(...args);
+      } catch (err) {
+        log("scheduler", `a ${what} listener threw; the scheduler carries on: ${(err as Error).stack ?? String(err)}`);
+      }
+    }
+  }
+
   /** Cluster description for clients and the dashboard. */
   identity(): Record<string, unknown> {
     const workers: Record<string, unknown> = {};
@@ -361,7 +372,7 @@ export class SchedulerServer {
     const c = this.workerComms.get(address);
     this.workerComms.delete(address);
     c?.close();
-    for (const l of this.workerListeners) l("removed", address);
+    this.notify(this.workerListeners, "worker", "removed", address);
   }
 
   /** Asks every worker to close (used by LocalCluster shutdown and `shoal scheduler` on SIGTERM). */

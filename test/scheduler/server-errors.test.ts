@@ -90,3 +90,27 @@ test("under validation, a broken invariant kills the scheduler process with the 
     if (child.exitCode === null) child.kill("SIGKILL");
   }
 });
+
+test("a throwing worker listener is logged and never affects the scheduler: the worker joins once and serves", async () => {
+  const { WorkerServer } = await import("../../src/worker/server.ts");
+  const { Client } = await import("../../src/client/client.ts");
+  const { inc } = await import("../fixtures/tasks.ts");
+  const scheduler = await new SchedulerServer({ address: "tcp://127.0.0.1:0", logEvents: false, config: { validate: true } }).start();
+  const seen: string[] = [];
+  scheduler.workerListeners.push(() => {
+    throw new Error("worker listener bug");
+  });
+  scheduler.workerListeners.push((ev, address) => seen.push(`${ev} ${address}`));
+  const worker = new WorkerServer({ scheduler: scheduler.address, name: "w0", nthreads: 1, validate: true });
+  await worker.start();
+  const client = await Client.connect(scheduler.address);
+  try {
+    assert.equal(await client.submit(inc, 1).result(), 2);
+    assert.equal(scheduler.state.workers.size, 1);
+    assert.deepEqual(seen, [`added ${worker.address}`], "the worker joined once and stayed");
+  } finally {
+    await client.close();
+    await worker.close();
+    await scheduler.close();
+  }
+});
