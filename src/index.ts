@@ -8,6 +8,9 @@ export { Client, asCompleted, wait, type ClientOptions, type SubmitOptions, type
 export { Future, type FutureStatus } from "./client/future.ts";
 export { LocalCluster, type LocalClusterOptions } from "./client/local-cluster.ts";
 export { TaskError, CancelledError, SchedulerLostError, TimeoutError } from "./client/errors.ts";
+export { KilledWorkerError, LostDataError, MissingDependencyError, FetchError } from "./client/errors.ts";
+export { ShoalError, isRetriable } from "./utils/errors.ts";
+export { CommClosedError, RequestTimeoutError, ConnectError, HandshakeError, ProtocolError, AddressError, type HandshakeRefusal } from "./comm/errors.ts";
 export { delayed, Delayed, type DelayedOptions } from "./graph/delayed.ts";
 export { FunctionShippingError, CodeLoadError } from "./code/errors.ts";
 export { SchedulerServer, type SchedulerOptions } from "./scheduler/server.ts";

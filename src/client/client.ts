@@ -25,7 +25,7 @@ import { fetchData } from "../worker/data-plane.ts";
 import { deserialize, serialize, type Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
-import { SchedulerLostError } from "./errors.ts";
+import { FetchError, SchedulerLostError } from "./errors.ts";
 import { Future, KeyState, type FutureOwner } from "./future.ts";
 import { LocalCluster, type LocalClusterOptions } from "./local-cluster.ts";
 
@@ -38,7 +38,18 @@ export interface ClientOptions {
   tls?: Partial<TlsOptions>;
   /** Milliseconds to wait for the scheduler connection. */
   timeout?: number;
+  /**
+   * Milliseconds that fetching finished results from workers may fail
+   * without progress before `gather`/`result` give up with a `FetchError`
+   * (retries back off exponentially, 50 ms to 2 s). Default 60,000: longer
+   * than the scheduler's default worker TTL (30 s), so a worker that went
+   * silent is removed and its results recomputed before the client gives up.
+   */
+  fetchTimeout?: number;
 }
+
+/** Default of {@link ClientOptions.fetchTimeout}. */
+const FETCH_TIMEOUT_MS = 60_000;
 
 export interface SubmitOptions {
   /** Explicit key (default: `<function name>-<random token>`). */
@@ -68,6 +79,7 @@ export class Client implements FutureOwner {
   private releaseQueue: string[] = [];
   private closed = false;
   private lostError: Error | null = null;
+  private readonly fetchTimeoutMs: number;
 
   private constructor(
     private readonly comm: Comm,
@@ -75,6 +87,7 @@ export class Client implements FutureOwner {
     private readonly cluster: LocalCluster | null,
     private readonly opts: ClientOptions,
   ) {
+    this.fetchTimeoutMs = opts.fetchTimeout ?? FETCH_TIMEOUT_MS;
     comm.onMessage((m) => this.onMessage(m));
     comm.onClose(() => this.onSchedulerLost());
   }
@@ -85,6 +98,9 @@ export class Client implements FutureOwner {
    */
   static async connect(addressOrOptions?: string | ClientOptions): Promise<Client> {
     const opts: ClientOptions = typeof addressOrOptions === "string" ? { address: addressOrOptions } : { ...(addressOrOptions ?? {}) };
+    if (opts.fetchTimeout !== undefined && !(Number.isFinite(opts.fetchTimeout) && opts.fetchTimeout > 0)) {
+      throw new RangeError(`options.fetchTimeout must be a positive number of milliseconds, got ${String(opts.fetchTimeout)}`);
+    }
     const address = opts.address ?? process.env["SHOAL_SCHEDULER_ADDRESS"] ?? undefined;
     const token = opts.token ?? process.env["SHOAL_TOKEN"];
     if (token !== undefined) opts.token = token;
@@ -105,7 +121,7 @@ export class Client implements FutureOwner {
       const reply = await comm.request({ op: Op.registerClient, id: client.id, version: VERSION }, opts.timeout ?? 10_000);
       if (reply["status"] !== "ok") {
         comm.close();
-        throw new SchedulerLostError(`scheduler ${target} refused the connection: ${String(reply["message"])}`);
+        throw new SchedulerLostError(`scheduler ${target} refused the connection: ${String(reply["message"])}`, { address: target });
       }
       if (cluster) await cluster.waitForWorkers();
       currentClient = client;
@@ -261,59 +277,120 @@ export class Client implements FutureOwner {
     return v;
   }
 
+  /**
+   * Gets the values of finished keys that did not arrive inline: asks the
+   * scheduler where they are, fetches them from their holders (one request
+   * per holder), and waits for keys that are being recomputed. A failed
+   * fetch (holder unreachable, or it says it lacks the key) is retried with
+   * exponential backoff and jitter, on another holder where there is one,
+   * until `fetchTimeout` ms pass without any progress; then a
+   * {@link FetchError} names the keys, the holders tried and the last error.
+   * Time spent waiting for a recomputation does not count: that is progress
+   * the scheduler makes.
+   */
   private async fetchMany(states: KeyState[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const pending = states.filter((s) => !s.inline && s.status === "finished");
-      if (pending.length === 0) return;
-      const loc = await this.comm.request({ op: Op.gather, keys: pending.map((s) => s.key) });
-      const inline = (loc["inline"] ?? {}) as Record<string, Payload>;
-      const whoHas = (loc["whoHas"] ?? {}) as Record<string, string[]>;
-      const erred = (loc["erred"] ?? {}) as Record<string, ErrorRecord>;
-      const byWorker = new Map<string, KeyState[]>();
-      for (const s of pending) {
-        if (inline[s.key]) {
-          s.inline = asPayload(inline[s.key]!);
-        } else if (erred[s.key]) {
-          s.error = erred[s.key]!;
-          s.settle("error");
-        } else if (whoHas[s.key] && whoHas[s.key]!.length > 0) {
-          const w = whoHas[s.key]![Math.floor(Math.random() * whoHas[s.key]!.length)]!;
-          const list = byWorker.get(w) ?? [];
-          list.push(s);
-          byWorker.set(w, list);
-        } else {
-          // lost and being recomputed: wait for the scheduler to announce it again
-          s.reset();
-        }
+    const timeoutMs = this.fetchTimeoutMs;
+    let deadline = Date.now() + timeoutMs;
+    let backoff = 0;
+    let lastError: unknown;
+    const tried = new Set<string>();
+    /** Holders that failed to deliver a key; another holder is preferred next time. */
+    const failedOn = new Map<KeyState, Set<string>>();
+    for (;;) {
+      const bad = states.find((s) => s.status === "error" || s.status === "cancelled" || s.status === "lost");
+      if (bad) throw bad.toError();
+      const recomputing = states.filter((s) => s.status === "pending");
+      if (recomputing.length > 0) {
+        await Promise.all(recomputing.map((s) => s.done()));
+        deadline = Date.now() + timeoutMs;
+        backoff = 0;
+        continue;
       }
+      const pending = states.filter((s) => !s.inline);
+      if (pending.length === 0) return;
+      const byWorker = await this.locate(pending, failedOn);
+      let progress = false;
       await Promise.all(
         [...byWorker].map(async ([w, list]) => {
+          tried.add(w);
           try {
-            const r = await fetchData(await this.worker(w), list.map((s) => s.key), 120_000);
+            const r = await fetchData(await this.worker(w), list.map((s) => s.key), timeoutMs);
             for (const s of list) {
               const p = r.data.get(s.key);
-              if (p) s.inline = p;
+              if (p) {
+                s.inline = p;
+                progress = true;
+              } else {
+                failed(s, w);
+                lastError = new Error(`worker ${w} does not have ${s.key}`);
+              }
             }
-          } catch {
+          } catch (err) {
             this.workerComms.delete(w);
+            for (const s of list) failed(s, w);
+            lastError = err;
           }
         }),
       );
-      const notYet = states.filter((s) => s.status === "pending");
-      if (notYet.length > 0) await Promise.all(notYet.map((s) => s.done()));
-      if (states.some((s) => s.status === "error" || s.status === "cancelled")) {
-        const bad = states.find((s) => s.status === "error" || s.status === "cancelled")!;
-        throw bad.toError();
+      if (progress) {
+        deadline = Date.now() + timeoutMs;
+        backoff = 0;
       }
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt)));
-      if (attempt > 200) throw new Error(`could not fetch results of ${pending.length} keys from workers`);
+      const still = states.filter((s) => !s.inline && s.status === "finished");
+      if (still.length === 0) continue;
+      const now = Date.now();
+      if (now >= deadline) throw new FetchError(still.map((s) => s.key), [...tried], timeoutMs, lastError === undefined ? {} : { cause: lastError });
+      backoff = backoff === 0 ? 50 : Math.min(2_000, backoff * 2);
+      const sleep = Math.min(deadline - now, backoff / 2 + (Math.random() * backoff) / 2);
+      await new Promise((r) => setTimeout(r, sleep));
     }
+
+    function failed(s: KeyState, w: string): void {
+      const set = failedOn.get(s) ?? new Set<string>();
+      set.add(w);
+      failedOn.set(s, set);
+    }
+  }
+
+  /**
+   * Asks the scheduler about keys whose values are not here yet: takes inline
+   * values and errors as they come, resets keys being recomputed (their
+   * announcement will come), and groups the rest by the holder to fetch
+   * from (a random holder, preferring one that has not failed for the key).
+   */
+  private async locate(pending: KeyState[], failedOn: ReadonlyMap<KeyState, ReadonlySet<string>>): Promise<Map<string, KeyState[]>> {
+    const loc = await this.comm.request({ op: Op.gather, keys: pending.map((s) => s.key) });
+    const inline = (loc["inline"] ?? {}) as Record<string, Payload>;
+    const whoHas = (loc["whoHas"] ?? {}) as Record<string, string[]>;
+    const erred = (loc["erred"] ?? {}) as Record<string, ErrorRecord>;
+    const byWorker = new Map<string, KeyState[]>();
+    for (const s of pending) {
+      const holders = whoHas[s.key] ?? [];
+      if (inline[s.key]) {
+        s.inline = asPayload(inline[s.key]!);
+      } else if (erred[s.key]) {
+        s.error = erred[s.key]!;
+        s.settle("error");
+      } else if (holders.length > 0) {
+        const failed = failedOn.get(s);
+        const fresh = failed ? holders.filter((h) => !failed.has(h)) : holders;
+        const from = fresh.length > 0 ? fresh : holders;
+        const w = from[Math.floor(Math.random() * from.length)]!;
+        const list = byWorker.get(w) ?? [];
+        list.push(s);
+        byWorker.set(w, list);
+      } else {
+        // lost and being recomputed: wait for the scheduler to announce it again
+        s.reset();
+      }
+    }
+    return byWorker;
   }
 
   private worker(address: string): Promise<Comm> {
     let p = this.workerComms.get(address);
     if (!p) {
-      p = connect(address, { timeoutMs: 5000, ...(this.opts.tls ? { tls: this.opts.tls } : {}), token: this.opts.token, role: "client" });
+      p = connect(address, { timeoutMs: Math.min(5_000, this.fetchTimeoutMs), ...(this.opts.tls ? { tls: this.opts.tls } : {}), token: this.opts.token, role: "client" });
       p.then((c) => c.onClose(() => this.workerComms.delete(address)), () => this.workerComms.delete(address));
       this.workerComms.set(address, p);
     }
@@ -414,7 +491,7 @@ export class Client implements FutureOwner {
 
   private onSchedulerLost(): void {
     if (this.closed) return;
-    this.lostError = new SchedulerLostError(`lost the connection to the scheduler at ${this.address}; pending results cannot arrive. Reconnect with Client.connect().`);
+    this.lostError = new SchedulerLostError(`lost the connection to the scheduler at ${this.address}; pending results cannot arrive. Reconnect with Client.connect().`, { address: this.address });
     for (const st of this.keys.values()) {
       if (st.status === "pending") {
         st.error = { name: "SchedulerLostError", message: this.lostError.message, stack: "" };

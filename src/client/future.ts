@@ -7,7 +7,7 @@
 import type { ErrorRecord } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { TASK_KEY, type HasTaskKey } from "../graph/refs.ts";
-import { CancelledError, TaskError } from "./errors.ts";
+import { CancelledError, SchedulerLostError, TimeoutError, taskErrorFromRecord } from "./errors.ts";
 
 export type FutureStatus = "pending" | "finished" | "error" | "cancelled" | "lost";
 
@@ -45,10 +45,12 @@ export class KeyState {
     return this.donePromise;
   }
 
+  /** The error of a key that did not finish, as its class (a TaskError subclass, CancelledError, SchedulerLostError). */
   toError(): Error {
     if (this.status === "cancelled") return new CancelledError(this.key);
+    if (this.status === "lost") return new SchedulerLostError(this.error?.message ?? `lost the connection to the scheduler; the result of ${this.key} cannot arrive`);
     const rec = this.error ?? { name: "Error", message: "failed", stack: "" };
-    return new TaskError(this.key, rec.data?.["worker"] as string | undefined, rec, this.blame || this.key);
+    return taskErrorFromRecord(this.key, rec, this.blame || this.key);
   }
 }
 
@@ -117,13 +119,12 @@ export class Future<T = unknown> implements HasTaskKey {
 
 export async function withTimeout<T>(p: Promise<T>, timeout: number | undefined, what: string): Promise<T> {
   if (timeout === undefined) return p;
-  const { TimeoutError } = await import("./errors.ts");
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_, rej) => {
-        timer = setTimeout(() => rej(new TimeoutError(`timed out after ${timeout} ms waiting for ${what}`)), timeout);
+        timer = setTimeout(() => rej(new TimeoutError(`timed out after ${timeout} ms waiting for ${what}`, { timeoutMs: timeout })), timeout);
       }),
     ]);
   } finally {

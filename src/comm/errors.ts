@@ -1,12 +1,14 @@
 /**
- * Errors of the transport layer. Each has a stable `code` and says whether
- * trying again (reconnecting) can help (`retriable`).
+ * Errors of the transport layer. Each is a {@link ShoalError}: it has a
+ * stable `code` and says whether trying again (reconnecting) can help
+ * (`retriable`).
  */
+import { ShoalError } from "../utils/errors.ts";
 
-export class CommClosedError extends Error {
+export class CommClosedError extends ShoalError {
   override name = "CommClosedError";
-  readonly code: string = "comm-closed";
-  readonly retriable: boolean = true;
+  override readonly code: string = "comm-closed";
+  override readonly retriable: boolean = true;
   constructor(readonly address: string, opts: { message?: string; cause?: unknown } = {}) {
     super(opts.message ?? `connection to ${address} closed`, opts.cause === undefined ? {} : { cause: opts.cause });
   }
@@ -21,10 +23,10 @@ export class RequestTimeoutError extends CommClosedError {
   }
 }
 
-export class ConnectError extends Error {
+export class ConnectError extends ShoalError {
   override name = "ConnectError";
-  readonly code: string = "connect-failed";
-  readonly retriable: boolean = true;
+  override readonly code: string = "connect-failed";
+  override readonly retriable: boolean = true;
   constructor(readonly address: string, message: string, opts: { cause?: unknown } = {}) {
     super(message, opts);
   }
@@ -49,16 +51,16 @@ export class HandshakeError extends ConnectError {
   }
 }
 
-export class ProtocolError extends Error {
+export class ProtocolError extends ShoalError {
   override name = "ProtocolError";
-  readonly code: string = "protocol";
-  readonly retriable: boolean = false;
+  override readonly code: string = "protocol";
+  override readonly retriable: boolean = false;
 }
 
-export class AddressError extends Error {
+export class AddressError extends ShoalError {
   override name = "AddressError";
-  readonly code: string = "address";
-  readonly retriable: boolean = false;
+  override readonly code: string = "address";
+  override readonly retriable: boolean = false;
   constructor(readonly address: string, message: string) {
     super(message);
   }
