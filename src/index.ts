@@ -17,10 +17,10 @@ export { SchedulerServer, type SchedulerOptions } from "./scheduler/server.ts";
 export { WorkerServer, type WorkerOptions } from "./worker/server.ts";
 export { isMain } from "./utils/is-main.ts";
 export { VERSION } from "./version.ts";
-// Dashboard and progress (imports the engine, never the reverse); local clusters serve it by default.
+// Dashboard and progress (imports the engine, never the reverse). Importing
+// `shoal` has no side effects: a LocalCluster loads the dashboard when asked
+// for one (`dashboard: true`, or an address).
 export { startDashboard, Dashboard, type DashboardOptions, progress, type ProgressInput, type ProgressOptions, type ProgressSummary } from "./dashboard/index.ts";
-import { installDashboard } from "./dashboard/index.ts";
-installDashboard();
 export { DataFrame, type FrameMergeOptions, type FrameGroupByOptions, type FrameWriteOptions, type TopOptions } from "./dataframe/frame.ts";
 export { readCsv, readJsonLines, readParquet, fromFrame, fromRecords, DEFAULT_BLOCKSIZE, type ReadCsvOptions, type ReadJsonLinesOptions } from "./dataframe/frame-read.ts";
 export { compute, setDefaultClient, LazyScalar, type Computable, type Computed } from "./dataframe/frame-compute.ts";

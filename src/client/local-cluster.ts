@@ -40,10 +40,9 @@ export interface LocalClusterOptions {
   /** Extra environment for worker processes. */
   env?: Record<string, string>;
   /**
-   * The web dashboard: `false` for none, `"HOST:PORT"` (or `":PORT"`, port 0 =
-   * any free port) for that address. Default: `127.0.0.1:8787`, or any free
-   * port when 8787 is taken. Needs the dashboard module installed (the `shoal`
-   * package entry does it; see {@link LocalCluster.useDashboard}). A host
+   * The web dashboard, off unless asked for: `true` for `127.0.0.1:8787`
+   * (any free port when 8787 is taken), `"HOST:PORT"` (or `":PORT"`, port 0
+   * = any free port) for that address, `false` or absent for none. A host
    * other than loopback needs an access token: `accessToken` here, else the
    * cluster's `token`; with neither, start fails unless `allowUnauthenticated`.
    */
@@ -63,7 +62,21 @@ export type DashboardStarter = (
   address: { host: string; port: number; anyPortIfBusy: boolean; accessToken?: string; clusterToken?: string; allowUnauthenticated?: boolean },
 ) => Promise<DashboardHandle>;
 
+/** Set by {@link LocalCluster.useDashboard}; null = the built-in dashboard, loaded when first asked for. */
 let dashboardStarter: DashboardStarter | null = null;
+
+/**
+ * The built-in dashboard, imported only when a cluster is asked for one.
+ * The layering keeps `src/dashboard` a leaf that imports the engine and is
+ * imported by nothing; a dynamic import at the moment the user asks for a
+ * dashboard keeps that true for every program that does not, and keeps
+ * importing `shoal` free of side effects (it used to install the dashboard
+ * at import time, so a cluster's default depended on the import path).
+ */
+async function builtinDashboard(): Promise<DashboardStarter> {
+  const { clusterDashboard } = await import("../dashboard/index.ts");
+  return clusterDashboard;
+}
 
 const PROCESS_URL = new URL(import.meta.url.endsWith(".ts") ? "../worker/process.ts" : "../worker/process.js", import.meta.url);
 
@@ -81,7 +94,11 @@ export class LocalCluster {
   private spawned = 0;
   private dashboard: DashboardHandle | null = null;
 
-  /** Installs the dashboard implementation used by clusters started afterwards (done by the `shoal` entry point). */
+  /**
+   * Replaces the dashboard that clusters started afterwards serve when their
+   * `dashboard` option asks for one (an embedder's own; `null` restores the
+   * built-in one). Not needed for the built-in dashboard.
+   */
   static useDashboard(starter: DashboardStarter | null): void {
     dashboardStarter = starter;
   }
@@ -205,11 +222,8 @@ export class LocalCluster {
 }
 
 async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClusterOptions["dashboard"], clusterToken: string | undefined): Promise<DashboardHandle | null> {
-  if (opt === false) return null;
-  if (dashboardStarter === null) {
-    if (opt === undefined) return null;
-    throw new Error("options.dashboard was given but no dashboard is installed: import from the 'shoal' package entry, or call LocalCluster.useDashboard(startDashboard)");
-  }
+  if (opt === undefined || opt === false) return null;
+  const start = dashboardStarter ?? (await builtinDashboard());
   const o = typeof opt === "object" ? opt : {};
   const access = {
     ...(o.accessToken !== undefined ? { accessToken: o.accessToken } : {}),
@@ -217,14 +231,14 @@ async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClust
     ...(o.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
   };
   const text = typeof opt === "string" ? opt : o.address;
-  if (text === undefined) return dashboardStarter(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access });
+  if (text === undefined) return start(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access });
   const i = text.lastIndexOf(":");
   const host = i > 0 ? text.slice(0, i).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
   const port = Number(i >= 0 ? text.slice(i + 1) : text);
   if (!Number.isInteger(port) || port < 0 || port > 65535 || (i >= 0 && text.slice(i + 1) === "")) {
-    throw new RangeError(`options.dashboard must be false, "HOST:PORT" or { address: "HOST:PORT", ... }, got '${text}'`);
+    throw new RangeError(`options.dashboard must be true, false, "HOST:PORT" or { address: "HOST:PORT", ... }, got '${text}'`);
   }
-  return dashboardStarter(scheduler, { host, port, anyPortIfBusy: false, ...access });
+  return start(scheduler, { host, port, anyPortIfBusy: false, ...access });
 }
 
 function checkPositiveInt(name: string, v: number, allowZero: boolean): void {

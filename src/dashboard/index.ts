@@ -4,9 +4,10 @@
  * `/health`, and terminal progress bars.
  *
  * Imports flow one way: the dashboard imports the engine; the engine knows it
- * only through listener arrays and {@link LocalCluster.useDashboard}.
+ * only through listener arrays, and {@link LocalCluster} imports this module
+ * dynamically when a cluster is asked for a dashboard (`dashboard: true`).
  */
-import { LocalCluster } from "../client/local-cluster.ts";
+import { LocalCluster, type DashboardStarter } from "../client/local-cluster.ts";
 import { dashboardAccessToken, startDashboard } from "./server.ts";
 
 export { Dashboard, DashboardAuthError, dashboardAccessToken, isAllInterfaces, isLoopbackHost, startDashboard, type DashboardOptions } from "./server.ts";
@@ -15,8 +16,8 @@ export { renderMetrics, PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
 export { progress, type ProgressInput, type ProgressOptions, type ProgressSummary } from "./progress.ts";
 
 /**
- * Makes every {@link LocalCluster} started afterwards serve a dashboard
- * (its `dashboard` option). The `shoal` package entry calls this.
+ * Starts the dashboard of a {@link LocalCluster} whose `dashboard` option
+ * asks for one; LocalCluster imports this module lazily for it.
  *
  * Access follows `shoal scheduler`: on loopback no token is needed (one may
  * be given: `dashboard: { address, accessToken }`); beyond loopback the
@@ -26,20 +27,26 @@ export { progress, type ProgressInput, type ProgressOptions, type ProgressSummar
  *
  * @example
  * ```ts
- * installDashboard();
  * const cluster = await LocalCluster.start({ nworkers: 2, dashboard: "127.0.0.1:0" });
  * console.log(cluster.dashboardUrl);
  * ```
  */
-export function installDashboard(): void {
-  LocalCluster.useDashboard((scheduler, a) => {
-    const auth = dashboardAccessToken(a.host, { dashboardToken: a.accessToken, clusterToken: a.clusterToken });
-    return startDashboard(scheduler, {
-      host: a.host,
-      port: a.port,
-      anyPortIfBusy: a.anyPortIfBusy,
-      ...(auth ? { accessToken: auth.token } : {}),
-      ...(a.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
-    });
+export const clusterDashboard: DashboardStarter = (scheduler, a) => {
+  const auth = dashboardAccessToken(a.host, { dashboardToken: a.accessToken, clusterToken: a.clusterToken });
+  return startDashboard(scheduler, {
+    host: a.host,
+    port: a.port,
+    anyPortIfBusy: a.anyPortIfBusy,
+    ...(auth ? { accessToken: auth.token } : {}),
+    ...(a.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
   });
+};
+
+/**
+ * Makes clusters started afterwards use the built-in dashboard. Clusters
+ * load it by themselves when their `dashboard` option asks for one, so this
+ * is needed only to undo a custom {@link LocalCluster.useDashboard}.
+ */
+export function installDashboard(): void {
+  LocalCluster.useDashboard(clusterDashboard);
 }
