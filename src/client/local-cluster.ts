@@ -40,9 +40,9 @@ export interface LocalClusterOptions {
   /** Extra environment for worker processes. */
   env?: Record<string, string>;
   /**
-   * The web dashboard, off unless asked for: `true` for `127.0.0.1:8787`
-   * (any free port when 8787 is taken), `"HOST:PORT"` (or `":PORT"`, port 0
-   * = any free port) for that address, `false` or absent for none. A host
+   * The web dashboard, on by default as in Dask: `true` (the default) for
+   * `127.0.0.1:8787` (any free port when 8787 is taken), `"HOST:PORT"` (or
+   * `":PORT"`, port 0 = any free port) for that address, `false` for none. A host
    * other than loopback needs an access token: `accessToken` here, else the
    * cluster's `token`; with neither, start fails unless `allowUnauthenticated`.
    */
@@ -127,7 +127,7 @@ export class LocalCluster {
     }).start();
     const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool });
     try {
-      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard, opts.token);
+      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard ?? true, opts.token);
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
     } catch (err) {
       await cluster.close();

@@ -1,15 +1,39 @@
-// Importing the package entry has no side effects: a LocalCluster serves a
-// dashboard only when asked, loading the dashboard module at that moment.
+// Importing the package entry has no side effects: the dashboard module is
+// loaded when a LocalCluster starts a dashboard (on by default, as in Dask).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { Client, LocalCluster } from "../../src/index.ts";
 
-test("importing shoal installs nothing: a LocalCluster has no dashboard unless asked", async () => {
-  const c = await LocalCluster.start({ nworkers: 0 });
+test("layering: no engine module imports the dashboard or the CLI (the dashboard is loaded by LocalCluster only when it starts one)", () => {
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) {
+        if (name !== "dashboard" && name !== "cli") walk(p);
+      } else if (p.endsWith(".ts") && p !== join("src", "index.ts")) {
+        for (const m of readFileSync(p, "utf8").matchAll(/^\s*(?:import|export)[^;]*?from\s+"((?:\.\.?\/)+(?:dashboard|cli)\/[^"]*)"/gm)) offenders.push(`${p}: ${m[1]}`);
+      }
+    }
+  };
+  walk("src");
+  assert.deepEqual(offenders, []);
+});
+
+test("local clusters serve a dashboard by default, as in Dask; dashboard: false starts none", async () => {
+  const on = await LocalCluster.start({ nworkers: 0 });
   try {
-    assert.equal(c.dashboardUrl, null);
+    assert.match(on.dashboardUrl ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
   } finally {
-    await c.close();
+    await on.close();
+  }
+  const off = await LocalCluster.start({ nworkers: 0, dashboard: false });
+  try {
+    assert.equal(off.dashboardUrl, null);
+  } finally {
+    await off.close();
   }
 });
 
