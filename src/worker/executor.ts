@@ -17,7 +17,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import type { Payload } from "../protocol/serialize.ts";
+import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import type { ErrorRecord } from "../protocol/messages.ts";
 import type { ThreadEncode, ThreadEncoded, ThreadEvict, ThreadGc, ThreadResult, ThreadTask } from "./thread.ts";
 
@@ -62,12 +62,6 @@ function spawnThread(codeDir: string, env: Record<string, string>): Worker {
     return new Worker(code, { ...opts, eval: true });
   }
   return new Worker(fileURLToPath(THREAD_URL), opts);
-}
-
-function size(p: Payload): number {
-  let n = p.header.byteLength;
-  for (const f of p.frames) n += f.byteLength;
-  return n;
 }
 
 export class Executor {
@@ -280,7 +274,7 @@ export class Executor {
       } else {
         deps.push([k, p]);
         if (cacheOn) {
-          const n = size(p);
+          const n = payloadBytes(p);
           slot.cache.set(k, n);
           slot.cacheBytes += n;
         }

@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { Comm, connect, dataIdleTimeoutMs, HandshakeError, listen, type Listener, type Message, type TlsOptions } from "../comm/index.ts";
 import { formatAddress, parseAddress } from "../comm/address.ts";
 import { Accepts, INLINE_RESULT_BYTES, Op, type ComputeTaskMsg } from "../protocol/messages.ts";
-import type { Payload } from "../protocol/serialize.ts";
+import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { CodeCache } from "./code-cache.ts";
@@ -470,7 +470,7 @@ export class WorkerServer {
       let nbytes = 0;
       for (const [k, p] of got.data) {
         this.store.set(k, p);
-        sizes[k] = p.header.byteLength + p.frames.reduce((a, f) => a + f.byteLength, 0);
+        sizes[k] = payloadBytes(p);
         nbytes += sizes[k];
       }
       this.transferBytes += nbytes;

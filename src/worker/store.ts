@@ -19,9 +19,6 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, write
 import { join } from "node:path";
 import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 
-/** @deprecated the one payload-size function is `payloadBytes` in `src/protocol/serialize.ts`; kept until `data-plane.ts` switches. */
-export const payloadSize = payloadBytes;
-
 /** A value held by an executor thread, not as bytes here. */
 export class Resident {
   constructor(readonly nbytes: number) {}
