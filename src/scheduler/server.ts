@@ -16,6 +16,7 @@ import { Accepts, Op, type Msg } from "../protocol/messages.ts";
 import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
+import { errorToRecord } from "../utils/error-record.ts";
 import { log } from "../utils/log.ts";
 import { SchedulerState, type SchedulerConfig } from "./state.ts";
 import { locateKeys, whoHasKeys } from "./queries.ts";
@@ -170,12 +171,7 @@ export class SchedulerServer {
     }
     const e = err instanceof Error ? err : new Error(String(err));
     log("scheduler", `error handling '${m.op}' from ${who}; closing that connection: ${e.stack ?? e.message}`);
-    if (m["reqId"] !== undefined) {
-      const code = (e as { code?: unknown }).code;
-      const error: Record<string, unknown> = { name: e.name, message: e.message, stack: e.stack ?? "" };
-      if (typeof code === "string") error["data"] = { code };
-      comm.reply(m, { status: "error", message: `the scheduler failed handling '${m.op}': ${e.message}`, error });
-    }
+    if (m["reqId"] !== undefined) comm.reply(m, { status: "error", message: `the scheduler failed handling '${m.op}': ${e.message}`, error: errorToRecord(e) });
     this.flush();
     comm.close();
   }

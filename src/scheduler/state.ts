@@ -22,6 +22,7 @@ import { Op, type ErrorRecord, type TaskMsg, type TaskFinishedMsg, type TaskErre
 import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { TaskHeap } from "./heap.ts";
+import { EngineErrorName } from "../utils/errors.ts";
 import { log } from "../utils/log.ts";
 import { ClientState, TaskGroup, TaskState, TaskStatus, TransitionLog, WorkerState, keyPrefix, type TransitionLogEntry } from "./model.ts";
 import { DEFAULT_SCHEDULER_CONFIG, decideWorker, isRootish, slotsFor, type SchedulerConfig } from "./placement.ts";
@@ -162,7 +163,7 @@ export class SchedulerState {
       this.removeFromProcessing(ts, ws);
       if (ts.suspicious > ts.allowedFailures) {
         ts.exception = {
-          name: "KilledWorkerError",
+          name: EngineErrorName.killedWorker,
           message:
             `task ${ts.key} was executing on ${ts.suspicious} workers that died (last: ${address}, ${opts.reason}); ` +
             `it is marked as failed. The task may be crashing its worker (out of memory, native crash, process.exit): ` +
@@ -181,7 +182,7 @@ export class SchedulerState {
       if (ts.whoHas.size === 0) {
         if (ts.spec === null) {
           ts.exception = {
-            name: "LostDataError",
+            name: EngineErrorName.lostData,
             message: `scattered data ${ts.key} was held only by worker ${address}, which left (${opts.reason}); scattered data cannot be recomputed. Scatter it again, or use scatter(..., {broadcast: true}) to keep copies on several workers.`,
             stack: "",
             data: { key: ts.key, worker: address },
@@ -265,7 +266,7 @@ export class SchedulerState {
       }
       if (missing.length > 0) {
         ts.exception = {
-          name: "MissingDependencyError",
+          name: EngineErrorName.missingDependency,
           message: `task ${ts.key} depends on ${missing.slice(0, 3).join(", ")}, which the scheduler does not know (released or never submitted)`,
           stack: "",
           data: { key: ts.key, missing },
@@ -550,7 +551,7 @@ export class SchedulerState {
       return;
     }
     if (ts.spec === null) {
-      ts.exception ??= { name: "LostDataError", message: `scattered data ${ts.key} was lost and cannot be recomputed`, stack: "", data: { key: ts.key } };
+      ts.exception ??= { name: EngineErrorName.lostData, message: `scattered data ${ts.key} was lost and cannot be recomputed`, stack: "", data: { key: ts.key } };
       ts.exceptionBlame = ts;
       this.toErred(ts, recs);
       return;

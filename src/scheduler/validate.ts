@@ -22,6 +22,7 @@
  * A failure throws {@link InvariantError}: a bug in the scheduler, never
  * the user's; the server crashes loudly on it under validation.
  */
+import { ShoalError } from "../utils/errors.ts";
 import { TaskStatus, type TaskState } from "./model.ts";
 import type { SchedulerState } from "./state.ts";
 
@@ -30,17 +31,19 @@ import type { SchedulerState } from "./state.ts";
  * retriable; carries the task key, the stimulus being handled and the
  * task's recent transitions (its story).
  */
-export class InvariantError extends Error {
+export class InvariantError extends ShoalError {
   override name = "InvariantError";
-  /** Stable code, for programs (`err.code === "scheduler-invariant"`). */
-  readonly code = "scheduler-invariant";
-  readonly retriable = false;
+  override readonly code = "scheduler-invariant";
+  override readonly retriable = false;
   constructor(
     message: string,
+    /** The task whose invariant broke (null for a worker-level check). */
     readonly key: string | null = null,
+    /** The stimulus being handled when it broke. */
     readonly stimulusId: string = "",
+    opts: { cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, opts.cause === undefined ? {} : { cause: opts.cause });
   }
 }
 

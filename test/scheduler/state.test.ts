@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { SchedulerState, type Outgoing } from "../../src/scheduler/state.ts";
 import { InvariantError, validateState } from "../../src/scheduler/validate.ts";
 import { whoHasKeys } from "../../src/scheduler/queries.ts";
+import { ShoalError } from "../../src/utils/errors.ts";
 import { serialize } from "../../src/protocol/serialize.ts";
 import type { TaskMsg } from "../../src/protocol/messages.ts";
 
@@ -494,6 +495,7 @@ test("validation checks the task after each transition and throws a typed Invari
     () => s.taskFinished("w1", { op: "task-finished", key: "a-1", runId: a.runId, nbytes: 8, type: "number", start: 0, stop: 0, stimulusId: "w-done-1" }),
     (e: unknown) =>
       e instanceof InvariantError &&
+      e instanceof ShoalError &&
       e.code === "scheduler-invariant" &&
       e.retriable === false &&
       e.key === "a-1" &&
