@@ -2,7 +2,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { asCompleted, delayed, FunctionShippingError, TaskError, wait } from "../../src/index.ts";
-import { add, busy, doubleIt, fail, inc, makeBytes, slowInc, sum, total } from "../fixtures/tasks.ts";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { add, doubleIt, fail, gated, inc, makeBytes, mark, sum, total } from "../fixtures/tasks.ts";
 import { startHarness, until, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -75,28 +78,62 @@ test("scatter puts local data on workers for tasks to use", async () => {
   assert.equal(await client.submit(inc, one).result(), 42);
 });
 
+/** A fresh folder for one test's gates and markers. */
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-client-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 test("asCompleted yields in completion order; wait supports FIRST_COMPLETED", async () => {
   const { client } = h;
-  const slow = client.submit(slowInc, 1, 300);
-  const fast = client.submit(slowInc, 2, 1);
+  // `slow` cannot finish before the test opens its gate, so the order is certain
+  const g1 = scratch();
+  const slow = client.submit(gated, 1, g1);
+  await until(() => existsSync(join(g1, "started-1")), "the gated task to start");
+  const fast = client.submit(inc, 2);
   const order: number[] = [];
-  for await (const f of asCompleted([slow, fast])) order.push(await f.result());
+  for await (const f of asCompleted([slow, fast])) {
+    order.push(await f.result());
+    if (order.length === 1) writeFileSync(join(g1, "open"), "");
+  }
   assert.deepEqual(order, [3, 2]);
-  const a = client.submit(slowInc, 5, 400);
+  // FIRST_COMPLETED returns while `a` is still running: done holds b, notDone holds a
+  const g2 = scratch();
+  const a = client.submit(gated, 5, g2);
+  await until(() => existsSync(join(g2, "started-5")), "the gated task to start");
   const b = client.submit(inc, 5);
   const { done, notDone } = await wait([a, b], { returnWhen: "FIRST_COMPLETED" });
-  assert.ok(done.has(b));
-  assert.ok(notDone.has(a) || done.has(a));
+  assert.ok(done.has(b), "b finished");
+  assert.ok(notDone.has(a) && !done.has(a), "a is still running behind its gate");
+  assert.equal(a.status, "pending");
+  writeFileSync(join(g2, "open"), "");
+  assert.equal(await a.result(), 6);
 });
 
-test("cancel stops a queued task", async () => {
-  const { client } = h;
-  const blockers = client.map(busy, [1, 2], { name: "blocker" });
-  const f = client.submit(slowInc, 1, 50);
+test("cancel stops a queued task: it never runs", async () => {
+  const { client, scheduler } = h;
+  // occupy both workers' single threads, one after the other (each goes to the idle worker)
+  const gate = scratch();
+  const blockers = [];
+  for (const x of [1, 2]) {
+    blockers.push(client.submitWith({ name: "blocker" }, gated, x, gate));
+    await until(() => existsSync(join(gate, `started-${x}`)), `blocker ${x} to start`);
+  }
+  const marker = join(gate, "cancelled-task-ran");
+  const f = client.submit(mark, 1, marker);
+  // the task is assigned but cannot start: every thread is held by a blocker
+  await until(() => scheduler.state.tasks.get(f.key)?.state === "processing", "the task to be assigned to a worker");
+  assert.equal(scheduler.state.tasks.get(f.key)!.executing, false, "the task is queued on its worker, not executing");
   await f.cancel();
   assert.equal(f.status, "cancelled");
   await assert.rejects(f.result(), /cancelled/);
-  await client.gather(blockers);
+  await until(() => !scheduler.state.tasks.has(f.key), "the scheduler to forget the cancelled task");
+  writeFileSync(join(gate, "open"), "");
+  assert.deepEqual(await client.gather(blockers), [2, 3]);
+  // had the workers kept it, it would run before these (it has an older priority)
+  assert.equal((await client.gather(client.map(inc, Array.from({ length: 8 }, (_, i) => i), { name: "after-cancel" }))).length, 8);
+  assert.equal(existsSync(marker), false, "the cancelled task ran");
 });
 
 test("releasing futures frees results on the workers", async () => {

@@ -257,7 +257,9 @@ test("idle connections to a worker's data port are closed after the idle timeout
     const idle = await connect(c.workers[0]!.address, { token: TOKEN });
     await until(() => idle.isClosed, "the idle connection to be closed", 10_000);
     await stillServes(c.client);
-    await new Promise((r) => setTimeout(r, 800)); // the client's cached connection to the worker times out too
+    // the client's cached connection to the worker times out too: every data port ends up with none open
+    const ports = c.workers.map((w) => (w as unknown as { listener: { connections: number } }).listener);
+    await until(() => ports.every((l) => l.connections === 0), "the client's cached data connections to be closed", 10_000);
     await stillServes(c.client);
   } finally {
     delete process.env["SHOAL_COMM_DATA_IDLE_TIMEOUT"];

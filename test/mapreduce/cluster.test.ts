@@ -10,6 +10,7 @@ import { runJob, runStreaming } from "../../src/mapreduce/runner.ts";
 import { MapReduceTaskError } from "../../src/mapreduce/errors.ts";
 import { referenceCounts, writeText } from "../bag/gen.ts";
 import { Failing, MostUsedWord, SlowWordCount, WordCount } from "./jobs.ts";
+import { until } from "../engine/harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "shoal-mrc-"));
 const files = [0, 1, 2, 3].map((i) => join(dir, `in${i}.txt`));
@@ -80,12 +81,23 @@ test("a worker killed mid-job still gives the right output", async () => {
     const job = runJob(SlowWordCount, { runner: "cluster", client: own, inputs: files, output: out, reducers: 2, blocksize: 4_000 });
     let done = false;
     void job.then(() => (done = true), () => (done = true));
-    await new Promise((r) => setTimeout(r, 700));
-    assert.equal(done, false, "the job finished before the kill; make it slower");
-    cluster.workers[0]!.process.kill("SIGKILL");
+    // kill once the job is under way and the victim holds the only copy of a
+    // result that a task still to run needs (a mapper's output before its
+    // reducer ran): that result must be recomputed from lineage
+    const state = cluster.scheduler.state;
+    const victim = cluster.workers[0]!;
+    const pending = new Set(["waiting", "queued", "processing", "no-worker"]);
+    const neededOnlyOnVictim = (): boolean =>
+      [...state.tasks.values()].some(
+        (ts) => ts.state === "memory" && ts.whoHas.size === 1 && [...ts.whoHas][0]!.address === victim.address && [...ts.dependents].some((d) => pending.has(d.state)),
+      );
+    await until(() => done || neededOnlyOnVictim(), "the victim to hold a result that is still needed", 120_000);
+    assert.equal(done, false, "the job finished before the victim held a needed result; make it slower");
+    victim.process.kill("SIGKILL");
     const r = await job;
     assert.deepEqual(sorted(parts(out)), sorted(ref));
     assert.equal(r.counters["wc"]!["lines"], 4800);
+    assert.equal(state.workers.size, 1, "the killed worker was removed");
   } finally {
     await own.close();
   }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect as tcpConnect } from "node:net";
 import { join, resolve } from "node:path";
 import { Client } from "../../src/index.ts";
 import { inc, pid } from "../fixtures/tasks.ts";
@@ -15,6 +16,21 @@ after(() => {
   if (cli && cli.exitCode === null) cli.kill("SIGKILL");
   net?.destroy();
 });
+
+/** Resolves once `host:port` accepts a TCP connection (a server has started listening). */
+async function waitForPort(host: string, port: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = tcpConnect({ host, port });
+      s.once("connect", () => (s.destroy(), res(true)));
+      s.once("error", () => (s.destroy(), res(false)));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`nothing listens on ${host}:${port} after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 const skip = canUseNetns() ?? (existsSync("/usr/sbin/sshd") ? null : "openssh-server is not installed (scripts/setup-debian.sh installs it)");
 
@@ -35,7 +51,7 @@ test("shoal ssh starts a scheduler and workers on three sshd hosts and stops the
     ].join("\n") + "\n");
     net.exec(h, ["/usr/sbin/sshd", "-D", "-e", "-f", conf]);
   }
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.all(net.hosts.map((h) => waitForPort(h.address, 22, 30_000)));
   const token = "ssh-test-token";
   let out = "";
   cli = spawn(process.execPath, [resolve("bin/shoal.mjs"), "ssh", ...net.hosts.map((h) => h.address), "--ssh-key", join(dir, "id"), "--ssh-user", "root",
