@@ -125,7 +125,7 @@ export interface WorkerStateConfig {
   transitionLogSize: number;
 }
 
-/** One logged transition: key, from, to, stimulus id, time (ms since the epoch). */
+/** One logged transition: key, from, to, stimulus id, time (seconds since the epoch, as the scheduler's log). */
 export type TransitionLogEntry = [key: string, from: WorkerTaskStatus, to: WorkerTaskStatus, stimulusId: string, time: number];
 
 /** A transition not in {@link EDGES}, or an invariant that does not hold: a bug in Shoal. */
@@ -161,8 +161,8 @@ export class WorkerStateMachine {
   readonly config: WorkerStateConfig;
   /** Bytes of results stored here, as the state machine knows them. */
   managedBytes = 0;
-  /** Injected clock (ms), for the log. */
-  now: () => number = Date.now;
+  /** Injected clock (seconds), for the log. */
+  now: () => number = () => Date.now() / 1000;
 
   constructor(config: Partial<WorkerStateConfig> & { nthreads: number }) {
     this.config = { maxConcurrentGathers: 10, gatherBatchBytes: 50e6, validate: false, transitionLogSize: 50_000, ...config };
