@@ -257,6 +257,23 @@ export class Client implements FutureOwner {
     return r["info"] as never;
   }
 
+  /**
+   * The scheduler's logged transitions of these tasks, oldest first (Dask's
+   * `client.story`): `[key, from, to, stimulusId, time in seconds]`. The
+   * stimulus ids connect them to the worker's own log (`task-finished`
+   * carries the worker's id). Bounded by `SchedulerConfig.transitionLogSize`.
+   *
+   * @example
+   * ```ts
+   * for (const [key, from, to, why] of await client.story(future)) console.log(key, from, "->", to, why);
+   * ```
+   */
+  async story(...keysOrFutures: (string | Future)[]): Promise<[key: string, from: string, to: string, stimulusId: string, time: number][]> {
+    const keys = keysOrFutures.map((k) => (typeof k === "string" ? k : k.key));
+    const r = await this.comm.request({ op: Op.story, keys });
+    return (r["story"] ?? []) as [string, string, string, string, number][];
+  }
+
   /** Waits until at least `n` workers are connected. */
   async waitForWorkers(n: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -122,3 +122,16 @@ test("the transition log is a ring of transitionLogSize entries; 0 keeps none", 
   assert.deepEqual(none.story(["t-9"]), []);
   assert.throws(() => new SchedulerState({ transitionLogSize: -1 }), /config\.transitionLogSize must be a non-negative integer, got -1/);
 });
+
+test("client.story(future) returns the scheduler's story of that task", async () => {
+  const h = await startHarness({ nworkers: 1 });
+  try {
+    const f = h.client.submit(inc, 41);
+    assert.equal(await f.result(), 42);
+    const story = await h.client.story(f);
+    assert.deepEqual(story.map((e) => `${e[1]}>${e[2]}`), ["released>waiting", "waiting>processing", "processing>memory"]);
+    assert.deepEqual(await h.client.story("no-such-key"), []);
+  } finally {
+    await h.close();
+  }
+});
