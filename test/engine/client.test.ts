@@ -78,6 +78,9 @@ test("scatter puts local data on workers for tasks to use", async () => {
   assert.equal(await client.submit(inc, one).result(), 42);
 });
 
+/** Deadline of the state waits below: generous, since they end as soon as the state holds (a loaded machine is slow). */
+const LOADED = 120_000;
+
 /** A fresh folder for one test's gates and markers. */
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), "shoal-client-"));
@@ -90,7 +93,7 @@ test("asCompleted yields in completion order; wait supports FIRST_COMPLETED", as
   // `slow` cannot finish before the test opens its gate, so the order is certain
   const g1 = scratch();
   const slow = client.submit(gated, 1, g1);
-  await until(() => existsSync(join(g1, "started-1")), "the gated task to start");
+  await until(() => existsSync(join(g1, "started-1")), "the gated task to start", LOADED);
   const fast = client.submit(inc, 2);
   const order: number[] = [];
   for await (const f of asCompleted([slow, fast])) {
@@ -101,7 +104,7 @@ test("asCompleted yields in completion order; wait supports FIRST_COMPLETED", as
   // FIRST_COMPLETED returns while `a` is still running: done holds b, notDone holds a
   const g2 = scratch();
   const a = client.submit(gated, 5, g2);
-  await until(() => existsSync(join(g2, "started-5")), "the gated task to start");
+  await until(() => existsSync(join(g2, "started-5")), "the gated task to start", LOADED);
   const b = client.submit(inc, 5);
   const { done, notDone } = await wait([a, b], { returnWhen: "FIRST_COMPLETED" });
   assert.ok(done.has(b), "b finished");
@@ -118,17 +121,17 @@ test("cancel stops a queued task: it never runs", async () => {
   const blockers = [];
   for (const x of [1, 2]) {
     blockers.push(client.submitWith({ name: "blocker" }, gated, x, gate));
-    await until(() => existsSync(join(gate, `started-${x}`)), `blocker ${x} to start`);
+    await until(() => existsSync(join(gate, `started-${x}`)), `blocker ${x} to start`, LOADED);
   }
   const marker = join(gate, "cancelled-task-ran");
   const f = client.submit(mark, 1, marker);
   // the task is assigned but cannot start: every thread is held by a blocker
-  await until(() => scheduler.state.tasks.get(f.key)?.state === "processing", "the task to be assigned to a worker");
+  await until(() => scheduler.state.tasks.get(f.key)?.state === "processing", "the task to be assigned to a worker", LOADED);
   assert.equal(scheduler.state.tasks.get(f.key)!.executing, false, "the task is queued on its worker, not executing");
   await f.cancel();
   assert.equal(f.status, "cancelled");
   await assert.rejects(f.result(), /cancelled/);
-  await until(() => !scheduler.state.tasks.has(f.key), "the scheduler to forget the cancelled task");
+  await until(() => !scheduler.state.tasks.has(f.key), "the scheduler to forget the cancelled task", LOADED);
   writeFileSync(join(gate, "open"), "");
   assert.deepEqual(await client.gather(blockers), [2, 3]);
   // had the workers kept it, it would run before these (it has an older priority)
