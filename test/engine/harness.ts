@@ -35,7 +35,7 @@ export async function startHarness(opts: { nworkers?: number; nthreads?: number;
 }
 
 /** Polls `cond` (no fixed sleeps): resolves as soon as it holds. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

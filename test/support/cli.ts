@@ -18,7 +18,7 @@ export function startShoal(args: string[], cwd?: string): { proc: ChildProcess; 
 }
 
 /** Polls `cond` until it holds (no fixed sleeps). */
-export async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
