@@ -346,7 +346,7 @@ export class WorkerServer {
         const msg = m as unknown as ComputeTaskMsg;
         const code = msg.code ?? [];
         const sm = this.sm;
-        const ev: WorkerEvent = { type: "compute-task", msg, stimulusId: msg.stimulusId ?? this.stimulus(`compute-${msg.key}`) };
+        const ev: WorkerEvent = { type: "compute-task", msg, stimulusId: msg.stimulusId ?? this.stimulus("compute-task") };
         if (code.length > 0 && !code.every((h) => this.code!.has(h))) {
           this.code!.ensure(code, (h) => this.fetchCode(h)).then(
             () => this.handle(ev, sm),
@@ -436,7 +436,7 @@ export class WorkerServer {
               start: r.start,
               stop: r.stop,
               inline: r.result && r.nbytes <= INLINE_RESULT_BYTES ? asPayload(r.result) : undefined,
-              stimulusId: this.stimulus(`task-finished-${ins.key}`),
+              stimulusId: this.stimulus("task-finished"),
             }, sm);
           } else {
             this.handle({
@@ -446,7 +446,7 @@ export class WorkerServer {
               error: { ...r.error, data: { ...(r.error.data ?? {}), worker: this.address } },
               start: r.start,
               stop: r.stop,
-              stimulusId: this.stimulus(`task-erred-${ins.key}`),
+              stimulusId: this.stimulus("task-erred"),
             }, sm);
           }
         });
