@@ -12,9 +12,13 @@
 import { isPayload } from "./wire.ts";
 import type { Payload } from "./serialize.ts";
 
-/** A checker: returns null when `v` fits, else what was expected at which path. */
+/**
+ * A checker. `ok` is the fast path run on every message (no strings built);
+ * only when it fails does `check` run to say what was expected at which path.
+ */
 export interface Schema<T> {
   readonly describe: string;
+  /** @internal */ ok(v: unknown, depth: number): boolean;
   /** @internal */ check(v: unknown, path: string, depth: number): string | null;
   /** Type carrier only; never set. */
   readonly _type?: T;
@@ -26,7 +30,7 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 const MAX_DEPTH = 64;
 
 function leaf<T>(describe: string, ok: (v: unknown) => boolean): Schema<T> {
-  return { describe, check: (v, path) => (ok(v) ? null : `${path} must be ${describe}, got ${what(v)}`) };
+  return { describe, ok, check: (v, path) => (ok(v) ? null : `${path} must be ${describe}, got ${what(v)}`) };
 }
 
 function what(v: unknown): string {
@@ -43,7 +47,7 @@ export const num: Schema<number> = leaf("a number", (v) => typeof v === "number"
 export const int: Schema<number> = leaf("an integer", (v) => Number.isSafeInteger(v));
 export const bool: Schema<boolean> = leaf("a boolean", (v) => typeof v === "boolean");
 export const payload: Schema<Payload> = leaf("binary data (a payload)", isPayload);
-export const unknownValue: Schema<unknown> = { describe: "anything", check: () => null };
+export const unknownValue: Schema<unknown> = { describe: "anything", ok: () => true, check: () => null };
 
 export function literal<const L extends string>(value: L): Schema<L> {
   return leaf(JSON.stringify(value), (v) => v === value);
@@ -57,6 +61,11 @@ export function oneOf<const L extends string>(...values: L[]): Schema<L> {
 export function arr<T>(item: Schema<T>): Schema<T[]> {
   return {
     describe: `an array of ${item.describe}`,
+    ok(v, depth) {
+      if (!Array.isArray(v) || depth > MAX_DEPTH) return false;
+      for (let i = 0; i < v.length; i++) if (!item.ok(v[i], depth + 1)) return false;
+      return true;
+    },
     check(v, path, depth) {
       if (!Array.isArray(v)) return `${path} must be an array, got ${what(v)}`;
       if (depth > MAX_DEPTH) return `${path} is nested too deeply`;
@@ -72,6 +81,11 @@ export function arr<T>(item: Schema<T>): Schema<T[]> {
 export function tuple<const T extends readonly Schema<unknown>[]>(...items: T): Schema<{ [K in keyof T]: Infer<T[K]> }> {
   return {
     describe: `a tuple of ${items.length}`,
+    ok(v, depth) {
+      if (!Array.isArray(v) || v.length !== items.length) return false;
+      for (let i = 0; i < items.length; i++) if (!items[i]!.ok(v[i], depth + 1)) return false;
+      return true;
+    },
     check(v, path, depth) {
       if (!Array.isArray(v) || v.length !== items.length) return `${path} must be an array of ${items.length} items, got ${what(v)}`;
       for (let i = 0; i < items.length; i++) {
@@ -91,6 +105,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function rec<T>(value: Schema<T>): Schema<Record<string, T>> {
   return {
     describe: `a map of ${value.describe}`,
+    ok(v, depth) {
+      if (!isRecord(v) || depth > MAX_DEPTH) return false;
+      for (const k in v) if (!value.ok(v[k], depth + 1)) return false;
+      return true;
+    },
     check(v, path, depth) {
       if (!isRecord(v)) return `${path} must be a map, got ${what(v)}`;
       if (depth > MAX_DEPTH) return `${path} is nested too deeply`;
@@ -111,6 +130,7 @@ export function opt<T>(s: Schema<T>): Optional<T | undefined> {
   return {
     [OPTIONAL]: true,
     describe: `${s.describe} (optional)`,
+    ok: (v, depth) => v === undefined || v === null || s.ok(v, depth),
     check: (v, path, depth) => (v === undefined || v === null ? null : s.check(v, path, depth)),
   };
 }
@@ -122,8 +142,15 @@ type Obj<F extends Fields> = { [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F
 /** An object with these fields; fields not named are allowed and not checked (newer peers may add some). */
 export function obj<const F extends Fields>(fields: F): Schema<{ [K in keyof Obj<F>]: Obj<F>[K] }> {
   const entries = Object.entries(fields);
+  const schemas = entries.map((e) => e[1]);
+  const names = entries.map((e) => e[0]);
   return {
     describe: "an object",
+    ok(v, depth) {
+      if (!isRecord(v) || depth > MAX_DEPTH) return false;
+      for (let i = 0; i < names.length; i++) if (!schemas[i]!.ok(v[names[i]!], depth + 1)) return false;
+      return true;
+    },
     check(v, path, depth) {
       if (!isRecord(v)) return `${path} must be an object, got ${what(v)}`;
       if (depth > MAX_DEPTH) return `${path} is nested too deeply`;
@@ -138,10 +165,14 @@ export function obj<const F extends Fields>(fields: F): Schema<{ [K in keyof Obj
 
 /** A schema that refers to itself (e.g. an error and its cause). */
 export function lazy<T>(get: () => Schema<T>): Schema<T> {
-  return { describe: "a nested value", check: (v, path, depth) => (depth > MAX_DEPTH ? `${path} is nested too deeply` : get().check(v, path, depth + 1)) };
+  return {
+    describe: "a nested value",
+    ok: (v, depth) => depth <= MAX_DEPTH && get().ok(v, depth + 1),
+    check: (v, path, depth) => (depth > MAX_DEPTH ? `${path} is nested too deeply` : get().check(v, path, depth + 1)),
+  };
 }
 
 /** Checks a value; null when it fits, else the first problem found. */
 export function validate(s: Schema<unknown>, v: unknown, path = ""): string | null {
-  return s.check(v, path, 0);
+  return s.ok(v, 0) ? null : (s.check(v, path, 0) ?? `${path || "the value"} does not fit`);
 }

@@ -155,8 +155,14 @@ export class WorkerStateMachine {
   private out: Instruction[] = [];
   private stimulusId = "";
   private readonly touched = new Set<WorkerTask>();
-  private readonly log: TransitionLogEntry[] = [];
+  /** The transition log: a ring of parallel arrays (no allocation per entry). */
+  private readonly logKey: string[] = [];
+  private readonly logFrom: WorkerTaskStatus[] = [];
+  private readonly logTo: WorkerTaskStatus[] = [];
+  private readonly logStimulus: string[] = [];
+  private logTime: Float64Array = new Float64Array(0);
   private logNext = 0;
+  private logCount = 0;
   paused = false;
   readonly config: WorkerStateConfig;
   /** Bytes of results stored here, as the state machine knows them. */
@@ -196,11 +202,13 @@ export class WorkerStateMachine {
   /** The logged transitions of these keys, oldest first (Dask's `story`). */
   story(...keys: string[]): TransitionLogEntry[] {
     const want = new Set(keys);
-    const n = this.log.length;
+    const n = this.logCount;
+    const size = this.config.transitionLogSize;
+    const first = n < size ? 0 : this.logNext;
     const out: TransitionLogEntry[] = [];
     for (let i = 0; i < n; i++) {
-      const e = this.log[(this.logNext + i) % n]!;
-      if (want.has(e[0])) out.push(e);
+      const j = (first + i) % size;
+      if (want.has(this.logKey[j]!)) out.push([this.logKey[j]!, this.logFrom[j]!, this.logTo[j]!, this.logStimulus[j]!, this.logTime[j]!]);
     }
     return out;
   }
@@ -438,13 +446,17 @@ export class WorkerStateMachine {
       if (from === S.executing || from === S.flight) ts.previous = from;
     } else if (to !== S.forgotten) ts.previous = null;
     ts.state = to;
-    if (this.config.transitionLogSize > 0) {
-      const e: TransitionLogEntry = [ts.key, from, to, this.stimulusId, this.now()];
-      if (this.log.length < this.config.transitionLogSize) this.log.push(e);
-      else {
-        this.log[this.logNext] = e;
-        this.logNext = (this.logNext + 1) % this.config.transitionLogSize;
-      }
+    const size = this.config.transitionLogSize;
+    if (size > 0) {
+      if (this.logTime.length === 0) this.logTime = new Float64Array(size);
+      const j = this.logNext;
+      this.logKey[j] = ts.key;
+      this.logFrom[j] = from;
+      this.logTo[j] = to;
+      this.logStimulus[j] = this.stimulusId;
+      this.logTime[j] = this.now();
+      this.logNext = (j + 1) % size;
+      if (this.logCount < size) this.logCount++;
     }
     if (this.config.validate) this.touched.add(ts);
   }
