@@ -475,16 +475,26 @@ describe("sigv2 against the server", () => {
 
 const run = promisify(execFile);
 
+/** The interpreter with the newest botocore (Debian 12's 1.29 has a SigV2 bug, below). */
 async function pythonWithBoto3(): Promise<string | undefined> {
+  let best: { py: string; version: number[] } | undefined;
   for (const py of [...(existsSync("/usr/bin/python3") ? ["/usr/bin/python3"] : []), "python3"]) {
     try {
-      await run(py, ["-c", "import boto3"], { timeout: 30_000 });
-      return py;
+      const { stdout } = await run(py, ["-c", "import boto3, botocore; print(botocore.__version__)"], { timeout: 30_000 });
+      const version = stdout.trim().split(".").map(Number);
+      if (!best || compareVersions(version, best.version) > 0) best = { py, version };
     } catch {
       // try the next interpreter
     }
   }
-  return undefined;
+  // botocore before 1.43 (seen: Debian 12's 1.29.27) signs a path-style
+  // sub-resource twice ("/b/k?acl?acl"), its own bug, which S3 rejects too
+  return best && compareVersions(best.version, [1, 43]) >= 0 ? best.py : undefined;
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
 }
 
 /** botocore's own SigV2 signer (HmacV1Auth / HmacV1QueryAuth) against the server. */
@@ -548,7 +558,7 @@ describe("sigv2 with botocore (signature_version='s3')", () => {
   it("signs headers and presigned URLs that the server verifies", async (tc) => {
     const py = await pythonWithBoto3();
     if (py === undefined) {
-      tc.skip("boto3 not installed for python3 (apt-get install python3-boto3)");
+      tc.skip("no python3 with boto3/botocore >= 1.43 (older botocore signs path-style sub-resources twice; pip install boto3)");
       return;
     }
     const env = {
