@@ -1,14 +1,15 @@
 /**
- * The scheduler's queue of root-ish tasks waiting for a slot: the generic
- * {@link Heap} ordered by task priority, with each task's position kept in
- * `TaskState.heapIndex` (O(1) `has`, O(log n) `remove` of any member).
+ * The scheduler's two heaps, both the generic {@link Heap} with positions
+ * kept in the items (O(1) `has`, O(log n) `remove` and `update`):
+ * {@link TaskHeap}, the queue of root-ish tasks waiting for a slot, by task
+ * priority; {@link WorkerHeap}, the running workers by load.
  */
-import type { TaskState } from "./model.ts";
+import type { TaskState, WorkerState } from "./model.ts";
 import { comparePriority } from "../protocol/keys.ts";
 import { Heap, type HeapIndex } from "../utils/heap.ts";
 export { comparePriority };
 
-const byPriority = (a: TaskState, b: TaskState): number => comparePriority(a.priority, b.priority);
+const byPriority = (a: TaskState, b: TaskState): number => a.generation - b.generation || a.order - b.order;
 const heapIndex: HeapIndex<TaskState> = {
   get: (ts) => ts.heapIndex,
   set: (ts, i) => {
@@ -19,5 +20,27 @@ const heapIndex: HeapIndex<TaskState> = {
 export class TaskHeap extends Heap<TaskState> {
   constructor() {
     super(byPriority, heapIndex);
+  }
+}
+
+const byLoad = (a: WorkerState, b: WorkerState): number =>
+  a.processing.size / a.nthreads - b.processing.size / b.nthreads || a.occupancy / a.nthreads - b.occupancy / b.nthreads;
+const workerIndex: HeapIndex<WorkerState> = {
+  get: (ws) => ws.heapIndex,
+  set: (ws, i) => {
+    ws.heapIndex = i;
+  },
+};
+
+/**
+ * The running workers, least loaded first (tasks assigned per thread, then
+ * expected seconds of work per thread): placement of a task that has no
+ * inputs to follow reads the top in O(1), and every assignment or finished
+ * task re-sorts one worker in O(log W), instead of scanning all workers per
+ * decision. Paused and closing workers are not in it.
+ */
+export class WorkerHeap extends Heap<WorkerState> {
+  constructor() {
+    super(byLoad, workerIndex);
   }
 }

@@ -35,20 +35,55 @@ export class TaskGroup {
   }
 }
 
+/**
+ * The set every task and worker field starts as: shared and empty, so that
+ * a task costs no set until it needs one (most tasks never have waiters or
+ * several holders). Replace it before adding: {@link setAdd}. Writing to it
+ * is a bug and throws.
+ */
+class NoneSet<T> extends Set<T> {
+  override add(): this {
+    throw new Error("internal error: add() on the shared empty set (use setAdd)");
+  }
+}
+const NONE = new NoneSet<never>();
+
+/** `new Set()` allocated lazily: the shared empty set until the first member. */
+export function emptySet<T>(): Set<T> {
+  return NONE as unknown as Set<T>;
+}
+
+/** Adds `v` to `owner[field]`, replacing the shared empty set by a real one first. */
+export function setAdd<O extends object, K extends keyof O>(owner: O, field: K, v: O[K] extends Set<infer V> ? V : never): void {
+  let set = owner[field] as Set<unknown>;
+  if (set === NONE) {
+    set = new Set();
+    owner[field] = set as O[K];
+  }
+  set.add(v);
+}
+
+/**
+ * One task. Kept small (the scheduler holds one per key of every graph, a
+ * million at a time): relation sets start as the shared empty set
+ * ({@link emptySet}), the priority is two numbers, and no closure is kept.
+ */
 export class TaskState {
   state: TaskStatus = TaskStatus.released;
   /** Recipe; null for data scattered by a client (cannot be recomputed). */
   spec: Payload | null;
-  readonly dependencies = new Set<TaskState>();
-  readonly dependents = new Set<TaskState>();
+  dependencies: Set<TaskState> = emptySet();
+  dependents: Set<TaskState> = emptySet();
   /** Dependencies not yet in memory (only while waiting). */
-  readonly waitingOn = new Set<TaskState>();
+  waitingOn: Set<TaskState> = emptySet();
   /** Dependents that still need this task's result. */
-  readonly waiters = new Set<TaskState>();
-  readonly whoWants = new Set<ClientState>();
-  readonly whoHas = new Set<WorkerState>();
+  waiters: Set<TaskState> = emptySet();
+  whoWants: Set<ClientState> = emptySet();
+  whoHas: Set<WorkerState> = emptySet();
   processingOn: WorkerState | null = null;
-  priority: number[] = [0, 0];
+  /** Priority, compared as the pair (generation, order): the graph's submission number, then the client's order within it. */
+  generation = 0;
+  order = 0;
   nbytes = -1;
   type = "";
   inline: Payload | null = null;
@@ -77,6 +112,11 @@ export class TaskState {
     this.spec = spec;
     this.allowedFailures = allowedFailures;
   }
+
+  /** The priority as the wire and the worker see it: `[generation, order]`. */
+  get priority(): number[] {
+    return [this.generation, this.order];
+  }
 }
 
 export class WorkerState {
@@ -91,6 +131,8 @@ export class WorkerState {
   metrics: Record<string, number> = {};
   /** Tasks executing right now, as last reported. */
   executingCount = 0;
+  /** Position in the scheduler's heap of running workers by load (-1: not in it). */
+  heapIndex = -1;
 
   constructor(
     readonly address: string,

@@ -11,6 +11,7 @@
  *   wait in the scheduler's `queued` heap (Dask's queuing).
  */
 import type { TaskState, WorkerState } from "./model.ts";
+import type { WorkerHeap } from "./heap.ts";
 
 export interface SchedulerConfig {
   /** Deaths of a worker while executing a task before it errs (Dask: allowed-failures). */
@@ -70,47 +71,43 @@ export function slotsFor(ws: WorkerState, head: TaskState | null, config: Schedu
   return Math.max(base, Math.min(pipelined, ws.nthreads * config.maxPipelinePerThread));
 }
 
-/** The worker for `ts`, or null (no worker; or, for a root-ish task, no free slot). */
-export function decideWorker(ts: TaskState, workers: ReadonlyMap<string, WorkerState>, totalThreads: number,
+/**
+ * The worker for `ts`, or null (no worker; or, for a root-ish task, no free
+ * slot). `pool` holds the running workers, least loaded first.
+ *
+ * - Root-ish: the least loaded running worker, if it has a free slot (slots
+ *   grow with threads, so when the least loaded one is full the others
+ *   are too, up to rounding; a task queued by that rounding runs at the
+ *   next finished task). O(1).
+ * - No inputs: the least loaded running worker. O(1).
+ * - Inputs: among the running workers holding any input, the one with the
+ *   least `occupancy / threads + missing bytes / bandwidth` (ties: fewer
+ *   bytes held). O(inputs × replicas); when every holder is paused, the
+ *   least loaded running worker.
+ */
+export function decideWorker(ts: TaskState, pool: WorkerHeap, totalThreads: number,
   head: TaskState | null, config: SchedulerConfig): WorkerState | null {
-  if (workers.size === 0) return null;
+  const least = pool.peek() ?? null;
+  if (least === null) return null;
   if (isRootish(ts, totalThreads, config)) {
-    let best: WorkerState | null = null;
-    let bestLoad = Infinity;
-    for (const ws of workers.values()) {
-      if (ws.status !== "running") continue;
-      if (ws.processing.size >= slotsFor(ws, head, config)) continue;
-      const load = ws.processing.size / ws.nthreads;
-      if (load < bestLoad) {
-        best = ws;
-        bestLoad = load;
-      }
-    }
-    return best;
+    return least.processing.size < slotsFor(least, head, config) ? least : null;
   }
-  let candidates: Iterable<WorkerState> = workers.values();
-  if (ts.dependencies.size > 0) {
-    const holders = new Set<WorkerState>();
-    for (const d of ts.dependencies) for (const w of d.whoHas) if (w.status === "running") holders.add(w);
-    if (holders.size > 0) candidates = holders;
-  }
+  if (ts.dependencies.size === 0) return least;
   let best: WorkerState | null = null;
   let bestCost = Infinity;
   let bestBytes = Infinity;
-  for (const ws of candidates) {
-    if (ws.status !== "running") continue;
-    let missing = 0;
-    for (const d of ts.dependencies) if (!d.whoHas.has(ws)) missing += Math.max(0, d.nbytes);
-    const cost = ws.occupancy / ws.nthreads + missing / config.bandwidth;
-    if (cost < bestCost || (cost === bestCost && ws.nbytes < bestBytes)) {
-      best = ws;
-      bestCost = cost;
-      bestBytes = ws.nbytes;
+  for (const d of ts.dependencies) {
+    for (const ws of d.whoHas) {
+      if (ws.status !== "running" || ws === best) continue;
+      let missing = 0;
+      for (const dd of ts.dependencies) if (!dd.whoHas.has(ws)) missing += Math.max(0, dd.nbytes);
+      const cost = ws.occupancy / ws.nthreads + missing / config.bandwidth;
+      if (cost < bestCost || (cost === bestCost && ws.nbytes < bestBytes)) {
+        best = ws;
+        bestCost = cost;
+        bestBytes = ws.nbytes;
+      }
     }
   }
-  if (best === null) {
-    // every holder is paused: fall back to any running worker
-    for (const ws of workers.values()) if (ws.status === "running") return ws;
-  }
-  return best;
+  return best ?? least;
 }

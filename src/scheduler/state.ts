@@ -21,10 +21,10 @@
 import { Op, type ErrorRecord, type TaskMsg, type TaskFinishedMsg, type TaskErredMsg } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
-import { TaskHeap } from "./heap.ts";
+import { TaskHeap, WorkerHeap } from "./heap.ts";
 import { EngineErrorName } from "../utils/errors.ts";
 import { log } from "../utils/log.ts";
-import { ClientState, TaskGroup, TaskState, TaskStatus, TransitionLog, WorkerState, keyPrefix, type TransitionLogEntry } from "./model.ts";
+import { ClientState, TaskGroup, setAdd, TaskState, TaskStatus, TransitionLog, WorkerState, keyPrefix, type TransitionLogEntry } from "./model.ts";
 import { DEFAULT_SCHEDULER_CONFIG, decideWorker, isRootish, slotsFor, type SchedulerConfig } from "./placement.ts";
 import { validateState, validateTask } from "./validate.ts";
 
@@ -71,6 +71,8 @@ export class SchedulerState {
   readonly workers = new Map<string, WorkerState>();
   readonly clients = new Map<string, ClientState>();
   readonly queued = new TaskHeap();
+  /** The running workers, least loaded first (placement reads the top). */
+  readonly pool = new WorkerHeap();
   readonly unrunnable = new Set<TaskState>();
   readonly config: SchedulerConfig;
   private out: Outgoing[] = [];
@@ -140,6 +142,7 @@ export class SchedulerState {
     this.begin("add-worker");
     const ws = new WorkerState(info.address, info.name, info.nthreads, info.memoryLimit, info.host, info.pid, this.now());
     this.workers.set(info.address, ws);
+    this.pool.push(ws);
     this.totalThreads += ws.nthreads;
     // A worker that rejoins (network split healed) may still hold results; the
     // scheduler may have recomputed them elsewhere. Never accept a second
@@ -156,6 +159,7 @@ export class SchedulerState {
     if (!ws) return false;
     this.begin("remove-worker");
     this.workers.delete(address);
+    this.pool.remove(ws);
     this.totalThreads -= ws.nthreads;
     const recs: Recs = new Map();
     for (const ts of [...ws.processing]) {
@@ -196,7 +200,7 @@ export class SchedulerState {
     }
     ws.hasWhat.clear();
     this.transitions(recs);
-    for (const other of this.workers.values()) this.fillSlots(other);
+    this.fillFromPool();
     return true;
   }
 
@@ -217,6 +221,8 @@ export class SchedulerState {
     const status = metrics["paused"] ? "paused" : "running";
     if (status !== ws.status && ws.status !== "closing") {
       ws.status = status;
+      if (status === "running") this.pool.push(ws);
+      else this.pool.remove(ws);
       if (status === "running") {
         this.begin("worker-resumed");
         // tasks that found every worker paused can run now
@@ -242,12 +248,14 @@ export class SchedulerState {
       if (ts === undefined) {
         ts = this.newTask(t.key, asPayload(t.spec), t.allowedFailures);
         ts.retries = t.retries ?? 0;
-        ts.priority = [gen, t.order];
+        ts.generation = gen;
+        ts.order = t.order;
         if (t.code && t.code.length > 0) ts.code = t.code;
         fresh.push(ts);
       } else if (ts.state === TaskStatus.released || ts.state === TaskStatus.erred) {
         // resubmission of a known key keeps its recipe but takes the new priority
-        ts.priority = [gen, t.order];
+        ts.generation = gen;
+        ts.order = t.order;
       }
     }
     const recs: Recs = new Map();
@@ -260,8 +268,8 @@ export class SchedulerState {
           missing.push(d);
           continue;
         }
-        ts.dependencies.add(dts);
-        dts.dependents.add(ts);
+        setAdd(ts, "dependencies", dts);
+        setAdd(dts, "dependents", ts);
         if (ts.group.depKeys.size < 8) ts.group.depKeys.add(d);
       }
       if (missing.length > 0) {
@@ -277,7 +285,7 @@ export class SchedulerState {
     for (const k of wanted) {
       const ts = this.tasks.get(k);
       if (!ts) continue;
-      ts.whoWants.add(cs);
+      setAdd(ts, "whoWants", cs);
       cs.wants.add(ts);
       if (ts.state === TaskStatus.memory) this.notifyMemory(ts, cs);
       else if (ts.state === TaskStatus.erred) this.notifyErred(ts, cs);
@@ -303,9 +311,10 @@ export class SchedulerState {
     let ts = this.tasks.get(key);
     if (ts === undefined) {
       ts = this.newTask(key, null, 0);
-      ts.priority = [++this.generation, 0];
+      ts.generation = ++this.generation;
+      ts.order = 0;
     }
-    ts.whoWants.add(cs);
+    setAdd(ts, "whoWants", cs);
     cs.wants.add(ts);
     if (ts.state === TaskStatus.memory) {
       if (!ts.whoHas.has(ws)) this.addReplica(ts, ws);
@@ -567,9 +576,9 @@ export class SchedulerState {
     this.setState(ts, TaskStatus.waiting);
     ts.waitingOn.clear();
     for (const dts of ts.dependencies) {
-      dts.waiters.add(ts);
+      setAdd(dts, "waiters", ts);
       if (dts.state !== TaskStatus.memory) {
-        ts.waitingOn.add(dts);
+        setAdd(ts, "waitingOn", dts);
         if (dts.state === TaskStatus.released) recs.set(dts, TaskStatus.waiting);
       }
     }
@@ -580,7 +589,10 @@ export class SchedulerState {
     const from = ts.state;
     // recommended when its last input arrived, but an input was released since: it waits again
     if (from === TaskStatus.waiting && ts.waitingOn.size > 0) return;
-    const ws = this.decideWorker(ts);
+    // Tasks already queued mean no worker has a free slot (a freed slot is
+    // refilled from the queue at once): a new root-ish task queues behind
+    // them by priority, without a placement decision.
+    const ws = from !== TaskStatus.queued && this.queued.size > 0 && this.workers.size > 0 && this.isRootish(ts) ? null : this.decideWorker(ts);
     if (ws === null) {
       if (from === TaskStatus.queued || from === TaskStatus.noWorker) return;
       if (this.workers.size === 0 || this.isRootish(ts)) {
@@ -611,6 +623,7 @@ export class SchedulerState {
     ts.expectedDuration = ts.group.avgDuration() ?? this.config.unknownTaskDuration;
     ws.processing.add(ts);
     ws.occupancy += ts.expectedDuration;
+    this.pool.update(ws);
     const deps: Record<string, { who: string[]; nbytes: number }> = {};
     for (const d of ts.dependencies) {
       const who: string[] = [];
@@ -625,6 +638,7 @@ export class SchedulerState {
   private removeFromProcessing(ts: TaskState, ws: WorkerState): void {
     ws.processing.delete(ts);
     ws.occupancy = Math.max(0, ws.occupancy - ts.expectedDuration);
+    this.pool.update(ws);
     ts.processingOn = null;
     ts.executing = false;
   }
@@ -678,7 +692,7 @@ export class SchedulerState {
   }
 
   private addReplica(ts: TaskState, ws: WorkerState): void {
-    ts.whoHas.add(ws);
+    setAdd(ts, "whoHas", ws);
     ws.hasWhat.add(ts);
     ws.nbytes += Math.max(0, ts.nbytes);
   }
@@ -753,7 +767,7 @@ export class SchedulerState {
     // dependents that were relying on this result must wait for it again
     for (const dep of ts.dependents) {
       if (dep.state === TaskStatus.waiting) {
-        dep.waitingOn.add(ts);
+        setAdd(dep, "waitingOn", ts);
       } else if (dep.state === TaskStatus.processing || dep.state === TaskStatus.queued || dep.state === TaskStatus.noWorker) {
         recs.set(dep, TaskStatus.released);
       }
@@ -809,7 +823,19 @@ export class SchedulerState {
   }
 
   private decideWorker(ts: TaskState): WorkerState | null {
-    return decideWorker(ts, this.workers, this.totalThreads, this.queued.peek() ?? null, this.config);
+    return decideWorker(ts, this.pool, this.totalThreads, this.queued.peek() ?? null, this.config);
+  }
+
+  /** Sends queued tasks to the least loaded workers while they have free slots (O(log W) per task). */
+  private fillFromPool(): void {
+    while (this.queued.size > 0) {
+      const ws = this.pool.peek();
+      if (ws === undefined) return;
+      const before = ws.processing.size;
+      if (before >= this.slots(ws)) return;
+      this.fillSlots(ws);
+      if (ws.processing.size === before) return;
+    }
   }
 
   /** Sends queued tasks to `ws` while it has free slots. */

@@ -19,11 +19,15 @@
  * - `erred`: it carries an exception;
  * - each dependency lists it as a dependent.
  *
+ * And for the whole state ({@link validateState} without a task list): the
+ * workers' lists match the tasks', and the worker pool holds exactly the
+ * running workers with the least loaded on top.
+ *
  * A failure throws {@link InvariantError}: a bug in the scheduler, never
  * the user's; the server crashes loudly on it under validation.
  */
 import { ShoalError } from "../utils/errors.ts";
-import { TaskStatus, type TaskState } from "./model.ts";
+import { TaskStatus, type TaskState, type WorkerState } from "./model.ts";
 import type { SchedulerState } from "./state.ts";
 
 /**
@@ -112,8 +116,20 @@ export function validateState(s: SchedulerState, only?: Iterable<TaskState>): vo
     return;
   }
   for (const ts of s.tasks.values()) validateTask(s, ts);
+  let running = 0;
   for (const ws of s.workers.values()) {
+    if ((ws.status === "running") !== s.pool.has(ws)) failWorker(s, ws, ws.status === "running" ? "running but not in the worker pool" : `${ws.status} but in the worker pool`);
+    if (ws.status === "running") running++;
     for (const ts of ws.processing) if (ts.processingOn !== ws) fail(s, ts, `listed as processing on ${ws.address}`);
     for (const ts of ws.hasWhat) if (!ts.whoHas.has(ws)) fail(s, ts, `listed as held by ${ws.address}`);
   }
+  if (running !== s.pool.size) throw new InvariantError(`scheduler invariant broken: the worker pool holds ${s.pool.size} workers, ${running} are running`, null, s.stimulusId);
+  const least = s.pool.peek();
+  for (const ws of s.pool.values()) {
+    if (least !== undefined && ws.processing.size / ws.nthreads < least.processing.size / least.nthreads) failWorker(s, ws, "less loaded than the top of the worker pool");
+  }
+}
+
+function failWorker(s: SchedulerState, ws: WorkerState, what: string): never {
+  throw new InvariantError(`scheduler invariant broken for worker ${ws.address} while handling ${s.stimulusId || "no stimulus"}: ${what}. This is a bug in Shoal's scheduler; please report it with this message.`, null, s.stimulusId);
 }

@@ -77,6 +77,19 @@ export class Heap<T> {
     return true;
   }
 
+  /**
+   * Restores the order after `item`'s key changed (O(log n); needs an
+   * {@link HeapIndex}). Returns false when `item` is not in the heap.
+   */
+  update(item: T): boolean {
+    if (this.index === null) throw new Error("Heap.update needs a HeapIndex");
+    const i = this.index.get(item);
+    if (i < 0 || this.items[i] !== item) return false;
+    this.down(i, item);
+    if (this.items[i] === item) this.up(i, item);
+    return true;
+  }
+
   /** The items in heap order (not sorted); do not modify. */
   values(): readonly T[] {
     return this.items;

@@ -1,0 +1,141 @@
+// Scheduler at scale (issue 16): a no-op `map` and a binary tree reduction of
+// `delayed` adds at growing sizes, through a local cluster (scheduler in this
+// process, workers as child processes). For each run: wall time, tasks per
+// second, the longest event-loop stall of this process (client + scheduler),
+// its peak RSS. Prints a table and one JSON line per run.
+//
+//   node --import tsx bench/engine/scale.ts [--sizes 10000,100000,1000000] [--workloads map,tree] [--workers 2]
+//
+// Sizes are task counts (a tree of N tasks has N/2 leaves). `--cpu-prof`
+// works as for any node process.
+import { Client, delayed, isMain } from "shoal";
+import { parseArgs } from "node:util";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { loadavg } from "node:os";
+
+export function noop(): null {
+  return null;
+}
+
+export function leaf(_i: number): number {
+  return 1;
+}
+
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+/** Longest gap between timer ticks (a stall the histogram would smear): sampled every 5 ms. */
+class StallMeter {
+  private last = performance.now();
+  max = 0;
+  private timer: NodeJS.Timeout;
+  private readonly hist = monitorEventLoopDelay({ resolution: 10 });
+  constructor() {
+    this.hist.enable();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.max = Math.max(this.max, now - this.last);
+      this.last = now;
+    }, 5);
+  }
+  stop(): { maxGapMs: number; histMaxMs: number; p99Ms: number } {
+    clearInterval(this.timer);
+    this.hist.disable();
+    const now = performance.now();
+    this.max = Math.max(this.max, now - this.last);
+    return { maxGapMs: this.max, histMaxMs: this.hist.max / 1e6, p99Ms: this.hist.percentile(99) / 1e6 };
+  }
+}
+
+class RssMeter {
+  peak = process.memoryUsage.rss();
+  private timer = setInterval(() => {
+    this.peak = Math.max(this.peak, process.memoryUsage.rss());
+  }, 100);
+  stop(): number {
+    clearInterval(this.timer);
+    return Math.max(this.peak, process.memoryUsage.rss());
+  }
+}
+
+async function runMap(client: Client, n: number): Promise<void> {
+  const fs = client.map(noop, Array.from({ length: n }, (_, i) => i));
+  await client.gather(fs);
+  for (const f of fs) f.release();
+}
+
+async function runTree(client: Client, n: number): Promise<void> {
+  const leaves = Math.max(1, Math.floor((n + 1) / 2));
+  const mk = delayed(leaf);
+  const plus = delayed(add);
+  let level = Array.from({ length: leaves }, (_, i) => mk(i));
+  while (level.length > 1) {
+    const next = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(plus(level[i]!, level[i + 1]!));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  const [total] = await client.compute(level[0]!);
+  if (total !== leaves) throw new Error(`tree of ${leaves} leaves gave ${String(total)}`);
+}
+
+interface Row {
+  workload: string;
+  tasks: number;
+  seconds: number;
+  tasks_per_s: number;
+  max_stall_ms: number;
+  p99_delay_ms: number;
+  peak_rss_mib: number;
+  load: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: "string", default: "10000,100000,1000000" },
+      workloads: { type: "string", default: "map,tree" },
+      workers: { type: "string", default: "2" },
+    },
+  });
+  const client = await Client.connect({ cluster: { nworkers: Number(values.workers), nthreads: 1, dashboard: false } });
+  await client.gather(client.map(noop, Array.from({ length: 100 }, (_, i) => i)));
+  const rows: Row[] = [];
+  for (const n of values.sizes!.split(",").map(Number)) {
+    for (const w of values.workloads!.split(",")) {
+      if (global.gc) global.gc();
+      const stall = new StallMeter();
+      const rss = new RssMeter();
+      const t = performance.now();
+      if (w === "map") await runMap(client, n);
+      else if (w === "tree") await runTree(client, n);
+      else throw new Error(`unknown workload ${w}`);
+      const seconds = (performance.now() - t) / 1000;
+      const s = stall.stop();
+      const row: Row = {
+        workload: w,
+        tasks: w === "tree" ? 2 * Math.max(1, Math.floor((n + 1) / 2)) - 1 : n,
+        seconds,
+        tasks_per_s: 0,
+        max_stall_ms: Math.max(s.maxGapMs, s.histMaxMs),
+        p99_delay_ms: s.p99Ms,
+        peak_rss_mib: rss.stop() / 2 ** 20,
+        load: loadavg()[0]!,
+      };
+      row.tasks_per_s = row.tasks / seconds;
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+  await client.close();
+  console.log("\nworkload  tasks       seconds   tasks/s   longest stall ms  p99 delay ms  peak RSS MiB  load");
+  for (const r of rows) {
+    console.log(
+      `${r.workload.padEnd(9)} ${String(r.tasks).padEnd(11)} ${r.seconds.toFixed(2).padEnd(9)} ${r.tasks_per_s.toFixed(0).padEnd(9)} ` +
+        `${r.max_stall_ms.toFixed(0).padEnd(17)} ${r.p99_delay_ms.toFixed(1).padEnd(13)} ${r.peak_rss_mib.toFixed(0).padEnd(13)} ${r.load.toFixed(2)}`,
+    );
+  }
+}
+
+if (isMain(import.meta)) await main();
