@@ -70,6 +70,10 @@ function encodeBinary(kind: number, bytes: Uint8Array, ctx: EncodeContext): Uint
   return out;
 }
 
+function copyBytes(b: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(b);
+}
+
 function decodeBinary(data: Uint8Array, ctx: DecodeContext): unknown {
   const kind = data[0]!;
   let bytes: Uint8Array;
@@ -82,14 +86,16 @@ function decodeBinary(data: Uint8Array, ctx: DecodeContext): unknown {
     bytes = data.subarray(2);
   }
   if (kind === KIND_BUFFER) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (kind === KIND_ARRAYBUFFER) return bytes.slice().buffer;
+  // copies with Uint8Array's slice: when the packet is a Node Buffer, Buffer#slice
+  // is a view, and its `.buffer` is the whole pool slab (offset 0 read other bytes)
+  if (kind === KIND_ARRAYBUFFER) return copyBytes(bytes).buffer;
   const Ctor = VIEW_KINDS[kind];
   if (Ctor === undefined) throw new RangeError(`unknown binary kind ${kind}`);
   const width = Ctor === DataView ? 1 : (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
   let buffer: ArrayBufferLike = bytes.buffer;
   let offset = bytes.byteOffset;
   if (offset % width !== 0) {
-    buffer = bytes.slice().buffer;
+    buffer = copyBytes(bytes).buffer;
     offset = 0;
   }
   if (Ctor === DataView) return new DataView(buffer, offset, bytes.byteLength);

@@ -71,3 +71,14 @@ test("a corrupt header is rejected", () => {
   bad.writeUInt32LE(0xffffffff, 0);
   assert.throws(() => r.push(bad), /corrupt packet header/);
 });
+
+test("typed arrays decode from a Node Buffer packet at an unaligned offset (Buffer#slice is a view, not a copy)", () => {
+  const h = serialize({ a: Float64Array.from([0, 1, 2, 3, 4, 5]), b: new ArrayBuffer(3) }).header;
+  for (const off of [0, 1, 3, 8]) {
+    const packet = Buffer.alloc(h.length + off + 5, 0xab);
+    packet.set(h, off);
+    const v = deserialize({ header: packet.subarray(off, off + h.length), frames: [] }) as { a: Float64Array; b: ArrayBuffer };
+    assert.deepEqual([...v.a], [0, 1, 2, 3, 4, 5]);
+    assert.equal(v.b.byteLength, 3);
+  }
+});
