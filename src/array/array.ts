@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Client } from "../client/client.ts";
+import { Client, wait } from "../client/client.ts";
 import { delayed, type Delayed } from "../graph/delayed.ts";
 import { computeAll } from "../bag/execute.ts";
 import { shipUser } from "../bag/user-fn.ts";
@@ -141,10 +141,13 @@ export class NDArray {
    * ```
    */
   async persist(opts: ComputeOptions = {}): Promise<NDArray> {
-    const target = opts.client === "inline" ? null : (opts.client ?? (await import("../client/client.ts")).Client.current());
+    const target = opts.client === "inline" ? null : (opts.client ?? Client.current());
     if (target) {
       const futs = target.persist(this.blocks());
-      return NDArray.of(this.shape, this.dtype, this.chunks, futs.map((f) => T.pass(f as never)));
+      await wait(futs);
+      // each chunk task holds its Future, so the cluster keeps the data while any array built on it lives
+      const blocks = futs.map((f) => Object.assign(T.pass(f as never), { future: f }));
+      return NDArray.of(this.shape, this.dtype, this.chunks, blocks);
     }
     const parts = await computeAll<Chunk>(this.blocks(), "inline");
     return NDArray.of(this.shape, this.dtype, this.chunks, parts.map((p) => T.pass(p)));
