@@ -21,6 +21,7 @@ import type { ReduceOptions, VarOptions } from "./reductions.ts";
 import * as S from "./structure.ts";
 import type { Index } from "./structure.ts";
 import * as L from "./linalg.ts";
+import * as C from "./scan.ts";
 import { assemble, mapBlocksTask, passChunk, reshapeChunk, sliceChunk, transposeChunk } from "./kernels.ts";
 
 /** Where to compute: a client, `"inline"` for this process, or the default (the current client, else this process). */
@@ -285,6 +286,9 @@ export class NDArray {
   nanmax(o: ReduceOptions = {}): NDArray { return R.reduce(this, "nanmax", o); }
   nanargmin(o: ReduceOptions = {}): NDArray { return R.reduce(this, "nanargmin", o); }
   nanargmax(o: ReduceOptions = {}): NDArray { return R.reduce(this, "nanargmax", o); }
+
+  /** Cumulative sum along `axis` (default: flattened). */ cumsum(axis?: number): NDArray { return C.cumulative(this, "sum", axis); }
+  /** Cumulative product along `axis` (default: flattened). */ cumprod(axis?: number): NDArray { return C.cumulative(this, "prod", axis); }
 
   // Structure.
   /** Basic indexing: `x.get(0, "1:10:2", null)` */ get(...idx: Index[]): NDArray { return S.getItem(this, ...idx); }

@@ -97,6 +97,10 @@ const C: [string, string, (x: In) => NDArray, Tol?][] = [
   ["arange_linspace", "np.arange(3, 40, 3) * np.linspace(0, 1, 13)", () => da.arange(3, 40, 3, { chunks: 4 }).mul(da.linspace(0, 1, 13, { chunks: 5 }))],
   ["eye", "np.eye(5, 7, 1) + np.ones((5, 7))", () => da.eye(5, 7, 1, { chunks: 3 }).add(da.ones([5, 7], { chunks: [2, 4] }))],
   ["full_int", "np.full((3, 4), 7) - 2", () => da.full([3, 4], 7, { chunks: 2 }).sub(2)],
+  ["cumsum_axis0", "a.cumsum(axis=0)", (x) => x.a!.cumsum(0), "r"],
+  ["cumsum_int_axis1", "i.cumsum(axis=1)", (x) => x.i!.cumsum(1)],
+  ["cumprod_flat", "p.cumprod()", (x) => x.p!.cumprod(), "r"],
+  ["cumsum_3d", "t.cumsum(axis=2)", (x) => x.t!.cumsum(2), "r"],
   ["rechunk_sum", "a.sum(axis=0)", (x) => x.a!.rechunk([1, 2]).rechunk([5, 5]).sum({ axis: 0 }), "r"],
 ];
 
