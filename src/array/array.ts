@@ -292,6 +292,7 @@ export class NDArray {
 
   // Structure.
   /** Basic indexing: `x.get(0, "1:10:2", null)` */ get(...idx: Index[]): NDArray { return S.getItem(this, ...idx); }
+  /** Integer-array indexing along an axis: `x.take([3, 0, -1], 1)` */ take(indices: readonly number[], axis = 0): NDArray { return S.take(this, indices, axis); }
   reshape(shape: readonly number[]): NDArray { return S.reshape(this, shape); }
   expandDims(axis: number): NDArray { return S.expandDims(this, axis); }
   squeeze(axis?: number): NDArray { return S.squeeze(this, axis); }

@@ -247,6 +247,31 @@ function dtypeOfView(v: ArrayBufferView): DType {
   return v instanceof Float64Array ? "float64" : v instanceof Float32Array ? "float32" : v instanceof Int32Array ? "int32" : v instanceof BigInt64Array ? "int64" : "uint8";
 }
 
+/**
+ * Task: the chunk's slices at local indices `idx` along `axis`, in that order (integer indexing).
+ *
+ * @example
+ * ```ts
+ * const c = takeChunk(chunk, 0, [3, 1, 1]);
+ * ```
+ */
+export function takeChunk(c: Chunk, axis: number, idx: number[]): Chunk {
+  const shape = c.shape.map((n, d) => (d === axis ? idx.length : n));
+  const out = allocate(c.dtype, size(shape));
+  const st = strides(c.shape)[axis]!;
+  const len = c.shape[axis]!;
+  const outer = size(c.shape) / Math.max(1, len * st);
+  const src = c.data as Float64Array, dst = out as Float64Array;
+  let o = 0;
+  for (let r = 0; r < outer; r++)
+    for (const k of idx) {
+      const b = r * len * st + k * st;
+      dst.set(src.subarray(b, b + st), o);
+      o += st;
+    }
+  return { dtype: c.dtype, shape, data: out };
+}
+
 /** Task: a chunk passed through (wraps a persisted Future). */
 export function passChunk(c: Chunk): Chunk {
   return c;

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import type { Delayed } from "../graph/delayed.ts";
+import { delayed, type Delayed } from "../graph/delayed.ts";
+import { takeChunk } from "./kernels.ts";
 import { NDArray, T, gridSize, normAxis, ravel, rechunkTo, unravel } from "./array.ts";
 import { offsets } from "./chunks.ts";
 import type { Chunk } from "./chunk.ts";
@@ -98,6 +99,43 @@ export function getItem(x: NDArray, ...idx: Index[]): NDArray {
   }
   const chunks = plans.filter((p) => !p.drop).map((p) => p.parts.map((q) => q.count));
   return NDArray.of(chunks.map((c) => c.reduce((a, b) => a + b, 0)), x.dtype, chunks, blocks);
+}
+
+const takeTask = delayed(takeChunk, { name: "array-take" });
+
+/**
+ * Integer-array indexing along one axis (NumPy's `take`; negative indices
+ * count from the end): runs of indices that fall in the same block become one output chunk.
+ *
+ * @example
+ * ```ts
+ * x.take([4, 0, -1], 1);
+ * ```
+ */
+export function take(x: NDArray, indices: readonly number[], axis = 0): NDArray {
+  const ax = normAxis(axis, x.ndim);
+  const n = x.shape[ax]!;
+  const off = offsets(x.chunks[ax]!);
+  const runs: { ib: number; idx: number[] }[] = [];
+  for (const i0 of indices) {
+    if (!Number.isInteger(i0) || i0 < -n || i0 >= n) throw new ArrayArgumentError(`index ${i0} is out of bounds for axis ${ax} with size ${n}`);
+    const g = i0 < 0 ? i0 + n : i0;
+    const ib = off.findIndex((o, k) => k < x.chunks[ax]!.length && g >= o && g < off[k + 1]!);
+    const last = runs[runs.length - 1];
+    if (last && last.ib === ib) last.idx.push(g - off[ib]!);
+    else runs.push({ ib, idx: [g - off[ib]!] });
+  }
+  if (runs.length === 0) return getItem(x, ...x.shape.map((_, d) => (d === ax ? "0:0" : null)));
+  const chunks = x.chunks.map((c, d) => (d === ax ? runs.map((r) => r.idx.length) : [...c]));
+  const grid = chunks.map((c) => c.length);
+  const src = x.blocks();
+  const blocks: Delayed<Chunk>[] = [];
+  for (let i = 0; i < gridSize(grid); i++) {
+    const b = unravel(i, grid);
+    const run = runs[b[ax]!]!;
+    blocks.push(takeTask(src[ravel(b.map((k, d) => (d === ax ? run.ib : k)), x.numblocks)]!, ax, run.idx));
+  }
+  return NDArray.of(chunks.map((c) => c.reduce((p, q) => p + q, 0)), x.dtype, chunks, blocks);
 }
 
 function gcd(a: number, b: number): number {

@@ -101,6 +101,8 @@ const C: [string, string, (x: In) => NDArray, Tol?][] = [
   ["cumsum_int_axis1", "i.cumsum(axis=1)", (x) => x.i!.cumsum(1)],
   ["cumprod_flat", "p.cumprod()", (x) => x.p!.cumprod(), "r"],
   ["cumsum_3d", "t.cumsum(axis=2)", (x) => x.t!.cumsum(2), "r"],
+  ["take_axis0", "a[[6, 0, 1, 1, -2]]", (x) => x.a!.take([6, 0, 1, 1, -2], 0)],
+  ["take_axis2", "np.take(t, [5, 0, 2], axis=2)", (x) => x.t!.take([5, 0, 2], 2)],
   ["rechunk_sum", "a.sum(axis=0)", (x) => x.a!.rechunk([1, 2]).rechunk([5, 5]).sum({ axis: 0 }), "r"],
 ];
 
