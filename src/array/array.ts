@@ -92,10 +92,17 @@ export class NDArray {
   blocks(): Delayed<Chunk>[] {
     if (this.cached) return this.cached;
     if (this.src.k === "blocks") return (this.cached = this.src.blocks);
-    const { expr, leaves } = this.src;
+    const { expr } = this.src;
+    return (this.cached = this.ewInputs().map(({ ins, shape }) => T.ew(expr, ins, shape)));
+  }
+
+  /** @internal for an elementwise array: per output block, the input chunk tasks and the block shape. */
+  ewInputs(): { ins: Delayed<Chunk>[]; shape: number[] }[] {
+    if (this.src.k !== "ew") throw new Error("internal: ewInputs of a non-elementwise array");
+    const { leaves } = this.src;
     const grid = this.numblocks;
     const nd = this.ndim;
-    const out: Delayed<Chunk>[] = [];
+    const out: { ins: Delayed<Chunk>[]; shape: number[] }[] = [];
     const lb = leaves.map((l) => l.blocks());
     for (let i = 0; i < gridSize(grid); i++) {
       const b = unravel(i, grid);
@@ -104,9 +111,9 @@ export class NDArray {
         const li = l.shape.map((n, d) => (n === 1 && this.shape[d + off] !== 1 ? 0 : b[d + off]!));
         return lb[k]![ravel(li, l.numblocks)]!;
       });
-      out.push(T.ew(expr, ins, b.map((x, d) => this.chunks[d]![x]!)));
+      out.push({ ins, shape: b.map((x, d) => this.chunks[d]![x]!) });
     }
-    return (this.cached = out);
+    return out;
   }
 
   /** @internal an array over new blocks. */

@@ -9,6 +9,7 @@
  */
 import { allocate, floatOf, sumDtype, type DType } from "./dtype.ts";
 import { size, strides, type Chunk } from "./chunk.ts";
+import { ewChunk, type Expr } from "./ew.ts";
 
 /** Names of the reductions. */
 export type ReduceOp =
@@ -101,6 +102,20 @@ export function reducePartial(op: ReduceOp, c: Chunk, axes: number[], off: numbe
     return { shape: m.shape, f: [cnt, mean, m2.f[0]!] };
   }
   return run(op, c, axes, null, null, off, G);
+}
+
+/**
+ * Task: the partial reduction of an elementwise expression's chunk, evaluated
+ * in the same task (elementwise fused into the reduction: no intermediate
+ * chunk task, no transfer).
+ *
+ * @example
+ * ```ts
+ * const p = reduceEwPartial("sum", expr, [c0, c1], [100, 100], [0], [0, 0], [0, 0]);
+ * ```
+ */
+export function reduceEwPartial(op: ReduceOp, expr: Expr, ins: Chunk[], shape: number[], axes: number[], off: number[], G: number[]): Partial {
+  return reducePartial(op, ewChunk(expr, ins, shape), axes, off, G);
 }
 
 /**

@@ -11,7 +11,8 @@ import { NDArray, gridSize, normAxis, ravel, unravel } from "./array.ts";
 import { offsets } from "./chunks.ts";
 import { strides } from "./chunk.ts";
 import { ArrayArgumentError } from "./errors.ts";
-import { reduceCombine, reduceDtype, reduceFinal, reducePartial, type Partial, type ReduceOp } from "./reduce.ts";
+import type { Chunk } from "./chunk.ts";
+import { reduceCombine, reduceDtype, reduceEwPartial, reduceFinal, reducePartial, type Partial, type ReduceOp } from "./reduce.ts";
 
 /** Options of reductions. */
 export interface ReduceOptions {
@@ -29,7 +30,7 @@ export interface VarOptions extends ReduceOptions {
   ddof?: number;
 }
 
-const P = { partial: delayed(reducePartial, { name: "array-reduce-chunk" }), combine: delayed(reduceCombine, { name: "array-reduce-combine" }), final: delayed(reduceFinal, { name: "array-reduce-agg" }) };
+const P = { ewPartial: delayed(reduceEwPartial, { name: "array-reduce-chunk" }), partial: delayed(reducePartial, { name: "array-reduce-chunk" }), combine: delayed(reduceCombine, { name: "array-reduce-combine" }), final: delayed(reduceFinal, { name: "array-reduce-agg" }) };
 
 /**
  * Builds the reduction graph of `op` over `x`.
@@ -53,10 +54,14 @@ export function reduce(x: NDArray, op: ReduceOp, opts: VarOptions = {}, sqrt = f
   const G = flat ? strides(x.shape) : x.shape.map((_, d) => (arg && axes[0] === d ? 1 : 0));
   const grid = x.numblocks;
   const offs = x.chunks.map((c) => offsets(c));
-  const src = x.blocks();
-  let level: Delayed<Partial>[] = src.map((b, i) => {
+  // An elementwise input is evaluated inside the partial tasks (fused), unless its chunks are already computed.
+  const fused = x.src.k === "ew" ? { expr: x.src.expr, blocks: x.ewInputs() } : null;
+  const src = fused ? null : x.blocks();
+  let level: Delayed<Partial>[] = (fused ? fused.blocks : src!).map((b, i) => {
     const bi = unravel(i, grid);
-    return P.partial(op, b, axes, bi.map((k, d) => offs[d]![k]!), G);
+    const o = bi.map((k, d) => offs[d]![k]!);
+    if (fused && "ins" in b) return P.ewPartial(op, fused.expr, b.ins, b.shape, axes, o, G);
+    return P.partial(op, b as Delayed<Chunk>, axes, o, G);
   });
   let g = [...grid];
   const nred = axes.filter((a) => g[a]! > 1).length;

@@ -157,3 +157,16 @@ test(`shoal/array corpus of ${C.length} expressions equals NumPy`, { skip: numpy
   }
   assert.deepEqual(failures, [], `${failures.length} of ${C.length} differ from NumPy ${numpyVersion}`);
 });
+
+test("elementwise chains fuse into one task per chunk, and into the reduction's partial tasks", () => {
+  const x = da.ones([10, 10], { chunks: 5 });
+  const y = x.mul(2.5).sub(1).abs().add(x).sqrt();
+  const b = y.blocks();
+  assert.equal(b.length, 4);
+  for (const d of b) assert.ok(d.inputs.every((i) => i.key.startsWith("array_create-")), "one fused task over the creation chunks");
+  const s = y.sum({ splitEvery: 2 });
+  const keys = new Set<string>();
+  const walk = (d: (typeof b)[number]): void => { keys.add(d.key.split("-")[0]!); d.inputs.forEach((i) => walk(i as never)); };
+  s.blocks().forEach(walk);
+  assert.deepEqual([...keys].sort(), ["array_create", "array_reduce_agg", "array_reduce_chunk", "array_reduce_combine"]);
+});
