@@ -8,6 +8,7 @@
 import { allocate, type DType } from "./dtype.ts";
 import { convert, getNumber, size, strides, type Chunk } from "./chunk.ts";
 import { resolveUser } from "../bag/user-fn.ts";
+import { blasDgemm } from "./blas.ts";
 import type { FnRef } from "../code/fnref.ts";
 
 /** How a creation task fills its chunk. */
@@ -192,7 +193,7 @@ export function reshapeChunk(c: Chunk, shape: number[]): Chunk {
 
 /**
  * Task: sum over k of a[i,k] @ b[k,j] for blocks of one output block, in float64
- * (cache-blocked i-k-j loops; see docs/array.md on the BLAS question).
+ * (OpenBLAS's dgemm through koffi where it loads, else cache-blocked i-k-j JS loops; see blas.ts).
  *
  * @example
  * ```ts
@@ -207,6 +208,11 @@ export function matmulBlocks(as: Chunk[], bs: Chunk[], dtype: DType): Chunk {
     const kk = a.shape[1]!;
     const A = a.data instanceof Float64Array ? a.data : (convert(a.data, a.dtype, "float64") as Float64Array);
     const B = b.data instanceof Float64Array ? b.data : (convert(b.data, b.dtype, "float64") as Float64Array);
+    const blas = blasDgemm();
+    if (blas) {
+      if (m > 0 && n > 0 && kk > 0) blas(101, 111, 111, m, n, kk, 1, A, kk, B, n, 1, acc, n);
+      continue;
+    }
     const KB = 256, JB = 512;
     for (let k0 = 0; k0 < kk; k0 += KB) {
       const k1 = Math.min(kk, k0 + KB);
