@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
-import { Comm, connect, type Message, type TlsOptions } from "../comm/index.ts";
+import { Comm, connect, PACKET_WEIGHT, type Message, type TlsOptions } from "../comm/index.ts";
 import { bundles, shipFunction } from "../code/ship.ts";
 import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
@@ -28,6 +28,9 @@ import { VERSION } from "../version.ts";
 import { FetchError, SchedulerLostError } from "./errors.ts";
 import { Future, KeyState, type FutureOwner } from "./future.ts";
 import { LocalCluster, type LocalClusterOptions } from "./local-cluster.ts";
+
+/** Tasks per `update-graph` message: larger graphs go in parts of this size. */
+export const GRAPH_PART = 5_000;
 
 export interface ClientOptions {
   /** Scheduler address; default `SHOAL_SCHEDULER_ADDRESS`, else a new LocalCluster. */
@@ -436,17 +439,37 @@ export class Client implements FutureOwner {
         this.uploaded.add(h);
       }
     }
-    const deps = new Map(tasks.map((t) => [t.key, t.deps]));
-    const order = tasks.length > 1 ? orderGraph(wanted, deps) : new Map([[tasks[0]!.key, 0]]);
+    // priorities: a depth-first post-order from the wanted keys (deps first); tasks that
+    // depend on nothing in this graph (a map) keep their order of submission
+    let linked = false;
+    for (const t of tasks) if (t.deps.length > 0) linked = true;
+    const order = linked ? orderGraph(wanted, new Map(tasks.map((t) => [t.key, t.deps]))) : null;
     const msgs: TaskMsg[] = tasks.map((t, i) => {
-      const m: TaskMsg = { key: t.key, spec: asPayload(specPayload(t)), deps: t.deps, order: order.get(t.key) ?? i };
+      const m: TaskMsg = { key: t.key, spec: asPayload(specPayload(t)), deps: t.deps, order: order?.get(t.key) ?? i };
       if (opts.allowedFailures !== undefined) m.allowedFailures = opts.allowedFailures;
       if (opts.retries !== undefined) m.retries = opts.retries;
       if (t.code.length > 0) m.code = t.code;
       return m;
     });
     // keys the client already holds futures for stay referenced while the graph runs
-    this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted });
+    if (msgs.length <= GRAPH_PART) {
+      this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted });
+      return;
+    }
+    // A large graph goes in parts, deps before dependents, one part per packet: the
+    // scheduler ingests (and starts) each part between other events, never the whole
+    // graph in one pass. Messages sent after it stay behind it.
+    if (order !== null) msgs.sort((a, b) => a.order - b.order);
+    const want = new Set(wanted);
+    const graph = randomToken();
+    for (let i = 0; i < msgs.length; i += GRAPH_PART) {
+      const part = msgs.slice(i, i + GRAPH_PART);
+      const keys: string[] = [];
+      for (const m of part) if (want.delete(m.key)) keys.push(m.key);
+      const more = i + GRAPH_PART < msgs.length;
+      if (!more) keys.push(...want); // wanted keys outside the graph (known to the scheduler already)
+      this.comm.send({ op: Op.updateGraph, tasks: part, keys, graph, more }, PACKET_WEIGHT);
+    }
   }
 
   private futureFor<T>(key: string): Future<T> {
@@ -478,7 +501,8 @@ export class Client implements FutureOwner {
         // make the scheduler forget a key the client waits for
         const keys = this.releaseQueue.filter((k) => !this.keys.has(k));
         this.releaseQueue = [];
-        if (!this.closed && keys.length > 0) this.comm.send({ op: Op.releaseKeys, keys });
+        // in messages of GRAPH_PART keys, one per packet: releasing a million futures is never one pass
+        if (!this.closed) for (let i = 0; i < keys.length; i += GRAPH_PART) this.comm.send({ op: Op.releaseKeys, keys: keys.slice(i, i + GRAPH_PART) }, PACKET_WEIGHT);
       });
     }
   }

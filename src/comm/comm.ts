@@ -40,9 +40,14 @@ interface Pending {
 
 /** Messages that arrive before a handler is set are kept, up to this many. */
 const MAX_EARLY_MESSAGES = 10_000;
+/** Weight of messages per packet (see {@link Comm.send}): ~10k small messages, or a 10k-task part of a graph. */
+export const PACKET_WEIGHT = 10_000;
 
 export class Comm {
-  private queue: unknown[] = [];
+  /** Messages waiting for the next packet, and their weights. */
+  private queue: Message[] = [];
+  private weights: number[] = [];
+  private queueHead = 0;
   private scheduled = false;
   private closed = false;
   private readonly reader = new PacketReader(HANDSHAKE_LIMITS);
@@ -131,10 +136,18 @@ export class Comm {
     else this.closeHandlers.push(handler);
   }
 
-  /** Queues a message; all messages of this tick go out as one packet. */
-  send(msg: Message): void {
+  /**
+   * Queues a message; the messages of this tick go out as one packet, up to
+   * {@link PACKET_WEIGHT} in weight: the rest follow in the next packets,
+   * one per turn of the event loop, so that neither this process (encoding)
+   * nor the peer (decoding, handling) does a huge batch in one pass. A
+   * message's weight is its cost in small-message units (a part of a graph
+   * weighs its number of tasks). Order is kept.
+   */
+  send(msg: Message, weight = 1): void {
     if (this.closed) return;
     this.queue.push(msg);
+    this.weights.push(weight);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.writeQueued);
@@ -180,7 +193,7 @@ export class Comm {
    * filling memory. Resolves at once on a closed connection.
    */
   flush(): Promise<void> {
-    if (this.scheduled) this.writeQueued();
+    while (this.scheduled && !this.closed) this.writeQueued();
     if (this.closed || !this.stream.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
@@ -209,16 +222,38 @@ export class Comm {
     for (const r of w) r();
   }
 
+  private clearQueue(): void {
+    this.queue = [];
+    this.weights = [];
+    this.queueHead = 0;
+  }
+
   private readonly writeQueued = (): void => {
     this.scheduled = false;
-    if (this.closed || this.queue.length === 0) return;
+    if (this.closed || this.queueHead >= this.queue.length) return;
     const s = this.stream;
     if (s.writableLength > this.maxQueuedBytes) {
       this.abort(new ProtocolError(`${this.peerAddress} is not reading: ${s.writableLength} bytes are waiting to be sent (limit ${this.maxQueuedBytes}, SHOAL_COMM_MAX_QUEUED_BYTES); disconnecting it`));
       return;
     }
-    const msgs = this.queue;
-    this.queue = [];
+    // take messages up to the packet's weight (at least one)
+    let end = this.queueHead;
+    let weight = 0;
+    do weight += this.weights[end++]!;
+    while (end < this.queue.length && weight + this.weights[end]! <= PACKET_WEIGHT);
+    const msgs = this.queueHead === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.queueHead, end);
+    if (end === this.queue.length) {
+      this.clearQueue();
+    } else {
+      this.queueHead = end;
+      if (end > 4096 && end * 2 > this.queue.length) {
+        this.queue = this.queue.slice(end);
+        this.weights = this.weights.slice(end);
+        this.queueHead = 0;
+      }
+      this.scheduled = true;
+      setImmediate(this.writeQueued);
+    }
     let bufs: Uint8Array[];
     try {
       bufs = encodePacket(msgs);
@@ -312,7 +347,7 @@ export class Comm {
   refuse(problem: string): void {
     if (this.closed) return;
     refusalLog(this.role, `refused ${this.peerAddress}: ${problem}`);
-    this.queue = [];
+    this.clearQueue();
     this.maxQueuedBytes = Number.POSITIVE_INFINITY;
     this.send({ op: "protocol-error", message: problem.slice(0, 500) });
     this.writeQueued();
@@ -337,7 +372,7 @@ export class Comm {
   private shutdown(err: Error | null): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue = [];
+    this.clearQueue();
     this.early = [];
     if (this.idleTimer) clearInterval(this.idleTimer);
     const closedErr = err instanceof ProtocolError ? err : new CommClosedError(this.peerAddress, err ? { cause: err } : {});

@@ -1,4 +1,4 @@
-export { Comm, type Message, type CommLimits } from "./comm.ts";
+export { Comm, PACKET_WEIGHT, type Message, type CommLimits } from "./comm.ts";
 export { listen, connect, type Listener, type ListenOptions, type ConnectOptions, type TlsOptions } from "./transport.ts";
 export { parseAddress, formatAddress, hostOf, type ParsedAddress } from "./address.ts";
 export { commLimits, dataIdleTimeoutMs, DEFAULT_LIMITS, type ListenLimits } from "./limits.ts";

@@ -63,7 +63,12 @@ export const Messages = {
   }),
   "register-client": obj({ id: opt(str), version: opt(str) }),
   // client -> scheduler
-  "update-graph": obj({ tasks: arr(taskSchema), keys }),
+  /**
+   * Tasks and the keys the client wants. A large graph comes in parts with
+   * the same `graph` id, `more: true` on all but the last; a part's deps are
+   * in it or in earlier parts.
+   */
+  "update-graph": obj({ tasks: arr(taskSchema), keys, graph: opt(str), more: opt(bool) }),
   "release-keys": obj({ keys }),
   "cancel-keys": obj({ keys }),
   gather: obj({ keys }),

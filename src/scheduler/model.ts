@@ -102,6 +102,8 @@ export class TaskState {
   code: string[] | undefined = undefined;
   /** Heap bookkeeping while queued. */
   heapIndex = -1;
+  /** Held by a graph still arriving in parts: needed until its last part (see `SchedulerState.updateGraph`). */
+  held = false;
 
   constructor(
     readonly key: string,

@@ -268,9 +268,12 @@ export class SchedulerServer {
   private onClientMessage(p: Peer, m: Message): void {
     const s = this.state;
     switch (m.op) {
-      case Op.updateGraph:
-        s.updateGraph(p.id, (m as Msg<"update-graph">).tasks, (m as Msg<"update-graph">).keys);
+      case Op.updateGraph: {
+        const u = m as Msg<"update-graph">;
+        s.updateGraph(p.id, u.tasks, u.keys, u.graph === undefined ? undefined : { graph: u.graph, more: u.more === true });
+        if (u.more !== true && u.graph !== undefined) this.releaseHoldsSoon();
         break;
+      }
       case Op.releaseKeys: s.clientReleasesKeys(p.id, m["keys"] as string[]); break;
       case Op.cancelKeys: s.cancelKeys(p.id, m["keys"] as string[]); break;
       case Op.putCode:
@@ -344,6 +347,27 @@ export class SchedulerServer {
       bytesOut += c.bytesOut;
     }
     return { in: bytesIn, out: bytesOut };
+  }
+
+  private releasing = false;
+  /** Lets go of a finished multi-part graph's held tasks in slices, between I/O events. */
+  private releaseHoldsSoon(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    const step = (): void => {
+      if (this.closed || this.crashed) return;
+      let more = false;
+      try {
+        more = this.state.releaseHolds(10_000);
+      } catch (err) {
+        if (err instanceof InvariantError && this.state.config.validate) return this.crash(err, "releasing a graph's held tasks");
+        log("scheduler", `error releasing held tasks: ${(err as Error).stack ?? String(err)}`);
+      }
+      this.flush();
+      if (more) setImmediate(step);
+      else this.releasing = false;
+    };
+    setImmediate(step);
   }
 
   private flushScheduled = false;

@@ -23,6 +23,8 @@ export interface SimulatedRun {
   transitionsPerSecond: number;
   /** The longest single call into the state machine (ms): a stall of a real scheduler. */
   longestCallMs: number;
+  /** Which event that was. */
+  longestCall: string;
 }
 
 /** A scheduler with `nworkers` fake workers of `nthreads` each and one client. */
@@ -32,6 +34,9 @@ export class SimulatedCluster {
   private running: [string, string, number][] = [];
   private head = 0;
   longestCallMs = 0;
+  /** What the longest call was. */
+  longestCall = "";
+  private graphs = 0;
   /** Keys the client was told are in memory (and has not released). */
   readonly inMemory = new Set<string>();
 
@@ -39,16 +44,19 @@ export class SimulatedCluster {
     let clock = 0;
     this.state = new SchedulerState(config, () => (clock += 1e-6));
     for (let i = 0; i < nworkers; i++) {
-      this.call(() => this.state.addWorker({ address: `sim://w${i}`, name: `w${i}`, nthreads, memoryLimit: 0, host: "sim", pid: i, keys: [] }));
+      this.call(() => this.state.addWorker({ address: `sim://w${i}`, name: `w${i}`, nthreads, memoryLimit: 0, host: "sim", pid: i, keys: [] }), "add-worker");
     }
   }
 
   /** Runs `fn` against the state, timing it, then routes what it sent. */
-  private call(fn: () => void): void {
+  private call(fn: () => void, what = "task-finished"): void {
     const t = performance.now();
     fn();
     const el = performance.now() - t;
-    if (el > this.longestCallMs) this.longestCallMs = el;
+    if (el > this.longestCallMs) {
+      this.longestCallMs = el;
+      this.longestCall = what;
+    }
     for (const o of this.state.drain()) {
       if (o.to === "worker") {
         if (o.msg.op === Op.computeTask) this.running.push([o.address, o.msg["key"] as string, o.msg["runId"] as number]);
@@ -58,19 +66,28 @@ export class SimulatedCluster {
     }
   }
 
-  /** Submits tasks (deps before dependents) in messages of at most `chunk` tasks, as the client streams them. */
+  /**
+   * Submits tasks (deps before dependents) in parts of at most `chunk` tasks,
+   * as the client streams a large graph, finishing tasks between parts as a
+   * real cluster would; then lets go of the graph's held tasks in slices.
+   */
   submit(tasks: TaskMsg[], wanted: string[], chunk = tasks.length): void {
     const want = new Set(wanted);
+    const graph = `g${++this.graphs}`;
     for (let i = 0; i < tasks.length; i += chunk) {
       const part = tasks.slice(i, i + chunk);
       const keys = part.filter((t) => want.has(t.key)).map((t) => t.key);
-      this.call(() => this.state.updateGraph("sim-client", part, keys));
+      const more = i + chunk < tasks.length;
+      if (chunk >= tasks.length) this.call(() => this.state.updateGraph("sim-client", part, keys), "update-graph");
+      else this.call(() => this.state.updateGraph("sim-client", part, keys, { graph, more }), "update-graph part");
+      this.runToCompletion(more ? this.running.length - this.head : Infinity);
     }
+    while (this.state.heldToRelease > 0) this.call(() => this.state.releaseHolds(), "release-holds");
   }
 
-  /** Finishes assigned tasks, oldest first, until none is left to run. */
-  runToCompletion(): void {
-    while (this.head < this.running.length) {
+  /** Finishes assigned tasks, oldest first, until none is left to run (or `max` are finished). */
+  runToCompletion(max = Infinity): void {
+    for (let n = 0; n < max && this.head < this.running.length; n++) {
       const [address, key, runId] = this.running[this.head++]!;
       if (this.head > 65_536 && this.head * 2 > this.running.length) {
         this.running = this.running.slice(this.head);
@@ -80,10 +97,13 @@ export class SimulatedCluster {
     }
   }
 
-  /** The client releases keys it holds. */
-  release(keys: string[]): void {
+  /** The client releases keys it holds, in messages of at most `chunk` keys (as the client sends them). */
+  release(keys: string[], chunk = keys.length): void {
     for (const k of keys) this.inMemory.delete(k);
-    this.call(() => this.state.clientReleasesKeys("sim-client", keys));
+    for (let i = 0; i < keys.length; i += chunk) {
+      const part = keys.slice(i, i + chunk);
+      this.call(() => this.state.clientReleasesKeys("sim-client", part), "release-keys");
+    }
   }
 
   /** Transitions made so far. */
@@ -129,11 +149,12 @@ export function treeGraph(leaves: number): TaskMsg[] {
 export function simulate(cluster: SimulatedCluster, tasks: TaskMsg[], wanted: string[], chunk?: number): SimulatedRun {
   const before = cluster.transitions;
   cluster.longestCallMs = 0;
+  cluster.longestCall = "";
   const t = performance.now();
   cluster.submit(tasks, wanted, chunk);
   cluster.runToCompletion();
-  cluster.release([...cluster.inMemory]);
+  cluster.release([...cluster.inMemory], chunk);
   const seconds = (performance.now() - t) / 1000;
   const transitions = cluster.transitions - before;
-  return { tasks: tasks.length, transitions, seconds, transitionsPerSecond: transitions / seconds, longestCallMs: cluster.longestCallMs };
+  return { tasks: tasks.length, transitions, seconds, transitionsPerSecond: transitions / seconds, longestCallMs: cluster.longestCallMs, longestCall: cluster.longestCall };
 }

@@ -57,6 +57,16 @@ export interface TaskEvent {
   group: string;
 }
 
+/** The tasks of a graph arriving in parts, held until its last part (see `updateGraph`). */
+interface GraphHold {
+  id: string;
+  clientId: string;
+  generation: number;
+  tasks: TaskState[];
+  /** Tasks before this index have been let go. */
+  next: number;
+}
+
 /** A replica being scattered: the `memory` edge of the scatter stimulus reads it. */
 interface Scattered {
   ts: TaskState;
@@ -94,6 +104,10 @@ export class SchedulerState {
   /** The last {@link SchedulerConfig.transitionLogSize} transitions. */
   readonly transitionLog: TransitionLog;
   private scattered: Scattered | null = null;
+  /** Graphs still arriving in parts, by client and graph id. */
+  private readonly holds = new Map<string, GraphHold>();
+  /** Graphs whose last part arrived: their held tasks are let go by {@link releaseHolds}. */
+  private readonly closedHolds: GraphHold[] = [];
 
   constructor(config: Partial<SchedulerConfig> = {}, private readonly now: () => number = () => Date.now() / 1000) {
     this.config = { ...DEFAULT_SCHEDULER_CONFIG, ...config };
@@ -134,6 +148,7 @@ export class SchedulerState {
     if (!cs) return;
     this.begin("remove-client");
     this.releaseWanted(cs, [...cs.wants]);
+    this.dropHolds(id);
     this.clients.delete(id);
   }
 
@@ -236,12 +251,36 @@ export class SchedulerState {
     }
   }
 
-  /** A client submits tasks and names the keys it wants. */
-  updateGraph(clientId: string, tasks: TaskMsg[], wanted: string[]): void {
+  /**
+   * A client submits tasks and names the keys it wants.
+   *
+   * A large graph arrives in parts (`part.more` on all but the last, deps
+   * always in an earlier or the same part): each part is ingested and starts
+   * running at once, so no single message or call handles the whole graph.
+   * The tasks of a graph that is still arriving are *held* (needed, as if
+   * wanted) until its last part, since their dependents may be in a part
+   * yet to come; the last part closes the hold, and {@link releaseHolds}
+   * lets go of the held tasks a bounded number at a time.
+   */
+  updateGraph(clientId: string, tasks: TaskMsg[], wanted: string[], part?: { graph: string; more: boolean }): void {
     this.begin("update-graph");
     this.addClient(clientId);
     const cs = this.clients.get(clientId)!;
-    const gen = ++this.generation;
+    let hold: GraphHold | undefined;
+    if (part !== undefined) {
+      const id = `${clientId}\u0000${part.graph}`;
+      hold = this.holds.get(id);
+      if (hold === undefined) {
+        hold = { id, clientId, generation: ++this.generation, tasks: [], next: 0 };
+        this.holds.set(id, hold);
+      }
+      if (!part.more) {
+        this.holds.delete(id);
+        if (hold.tasks.length > 0) this.closedHolds.push(hold);
+      }
+    }
+    const gen = hold?.generation ?? ++this.generation;
+    const holding = part?.more === true ? hold! : undefined;
     const fresh: TaskState[] = [];
     for (const t of tasks) {
       let ts = this.tasks.get(t.key);
@@ -251,6 +290,10 @@ export class SchedulerState {
         ts.generation = gen;
         ts.order = t.order;
         if (t.code && t.code.length > 0) ts.code = t.code;
+        if (holding !== undefined) {
+          ts.held = true;
+          holding.tasks.push(ts);
+        }
         fresh.push(ts);
       } else if (ts.state === TaskStatus.released || ts.state === TaskStatus.erred) {
         // resubmission of a known key keeps its recipe but takes the new priority
@@ -259,10 +302,13 @@ export class SchedulerState {
       }
     }
     const recs: Recs = new Map();
-    const byKey = new Map(tasks.map((t) => [t.key, t]));
+    const byKey = new Map<string, TaskMsg>();
+    for (const t of tasks) byKey.set(t.key, t);
     for (const ts of fresh) {
+      const deps = byKey.get(ts.key)!.deps;
+      if (deps.length === 0) continue;
       const missing: string[] = [];
-      for (const d of byKey.get(ts.key)!.deps) {
+      for (const d of deps) {
         const dts = this.tasks.get(d);
         if (dts === undefined) {
           missing.push(d);
@@ -293,6 +339,52 @@ export class SchedulerState {
     }
     for (const ts of fresh) recs.set(ts, ts.exception ? TaskStatus.erred : TaskStatus.waiting);
     this.transitions(recs);
+  }
+
+  /**
+   * Lets go of at most `budget` tasks held by graphs whose last part has
+   * arrived (those nobody needs any more are released); returns whether
+   * held tasks remain. The server calls it between I/O events until it
+   * returns false, so that closing a million-task graph is never one pass.
+   */
+  releaseHolds(budget = 10_000): boolean {
+    if (this.closedHolds.length === 0) return false;
+    this.begin("release-hold");
+    const recs: Recs = new Map();
+    let n = 0;
+    while (n < budget && this.closedHolds.length > 0) {
+      const hold = this.closedHolds[0]!;
+      const end = Math.min(hold.tasks.length, hold.next + budget - n);
+      for (let i = hold.next; i < end; i++) {
+        const ts = hold.tasks[i]!;
+        ts.held = false;
+        if (!this.needed(ts)) recs.set(ts, TaskStatus.forgotten);
+      }
+      n += end - hold.next;
+      hold.next = end;
+      if (end === hold.tasks.length) this.closedHolds.shift();
+    }
+    this.transitions(recs);
+    return this.closedHolds.length > 0;
+  }
+
+  /** Held tasks waiting for {@link releaseHolds} (graphs whose last part arrived). */
+  get heldToRelease(): number {
+    let n = 0;
+    for (const h of this.closedHolds) n += h.tasks.length - h.next;
+    return n;
+  }
+
+  /** A client that leaves gives up the graphs it was still sending (their held tasks are let go). */
+  private dropHolds(clientId: string): void {
+    for (const [id, hold] of this.holds) {
+      if (hold.clientId !== clientId) continue;
+      this.holds.delete(id);
+      if (hold.tasks.length > 0) this.closedHolds.push(hold);
+    }
+    while (this.releaseHolds()) {
+      // a leaving client's holds go at once: nothing else it sent will run
+    }
   }
 
   /**
@@ -551,7 +643,7 @@ export class SchedulerState {
   }
 
   private needed(ts: TaskState): boolean {
-    return ts.whoWants.size > 0 || ts.waiters.size > 0;
+    return ts.whoWants.size > 0 || ts.waiters.size > 0 || ts.held;
   }
 
   private releasedToWaiting(ts: TaskState, recs: Recs): void {
