@@ -5,6 +5,8 @@
 // its peak RSS. Prints a table and one JSON line per run.
 //
 //   node --import tsx bench/engine/scale.ts [--sizes 10000,100000,1000000] [--workloads map,tree] [--workers 2]
+//   node --import tsx bench/engine/scale.ts --sim 1000x8 [--sizes ...]   (the sans-I/O state machine alone,
+//       with fake workers that finish at once: transitions per second and the longest call)
 //
 // Sizes are task counts (a tree of N tasks has N/2 leaves). `--cpu-prof`
 // works as for any node process.
@@ -12,6 +14,8 @@ import { Client, delayed, isMain } from "shoal";
 import { parseArgs } from "node:util";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { loadavg } from "node:os";
+import { SimulatedCluster, simulate, mapGraph, treeGraph } from "../../src/scheduler/simulate.ts";
+import { GRAPH_PART } from "../../src/client/client.ts";
 
 export function noop(): null {
   return null;
@@ -97,8 +101,23 @@ async function main(): Promise<void> {
       sizes: { type: "string", default: "10000,100000,1000000" },
       workloads: { type: "string", default: "map,tree" },
       workers: { type: "string", default: "2" },
+      sim: { type: "string" },
     },
   });
+  if (values.sim !== undefined) {
+    const [w, t] = values.sim.split("x").map(Number);
+    console.log("workload  tasks       workers  seconds   transitions/s  longest call ms (which)  load");
+    for (const n of values.sizes!.split(",").map(Number)) {
+      for (const kind of values.workloads!.split(",")) {
+        const c = new SimulatedCluster(w!, t!, { transitionLogSize: 100_000 });
+        const tasks = kind === "map" ? mapGraph(n) : treeGraph(Math.ceil(n / 2));
+        const wanted = kind === "map" ? tasks.map((x) => x.key) : [tasks[tasks.length - 1]!.key];
+        const r = simulate(c, tasks, wanted, GRAPH_PART);
+        console.log(`${kind.padEnd(9)} ${String(r.tasks).padEnd(11)} ${`${w}x${t}`.padEnd(8)} ${r.seconds.toFixed(2).padEnd(9)} ${r.transitionsPerSecond.toFixed(0).padEnd(14)} ${`${r.longestCallMs.toFixed(0)} (${r.longestCall})`.padEnd(24)} ${loadavg()[0]!.toFixed(2)}`);
+      }
+    }
+    return;
+  }
   const client = await Client.connect({ cluster: { nworkers: Number(values.workers), nthreads: 1, dashboard: false } });
   await client.gather(client.map(noop, Array.from({ length: 100 }, (_, i) => i)));
   const rows: Row[] = [];
