@@ -380,8 +380,9 @@ export class SchedulerServer {
     });
   }
 
-  /** Sends everything the state machine produced. */
+  /** Sends everything the state machine produced (and starts background slices it left: {@link releaseHoldsSoon}). */
   flush(): void {
+    if (!this.releasing && this.state.heldToRelease > 0) this.releaseHoldsSoon();
     for (const o of this.state.drain()) {
       if (o.to === "worker") this.workerComms.get(o.address)?.send(o.msg);
       else this.clientComms.get(o.id)?.send(o.msg);

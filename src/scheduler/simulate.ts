@@ -104,6 +104,7 @@ export class SimulatedCluster {
       const part = keys.slice(i, i + chunk);
       this.call(() => this.state.clientReleasesKeys("sim-client", part), "release-keys");
     }
+    while (this.state.heldToRelease > 0) this.call(() => this.state.releaseHolds(), "release-holds");
   }
 
   /** Transitions made so far. */

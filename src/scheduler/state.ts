@@ -47,6 +47,9 @@ export interface WorkerInfo {
 
 type Recs = Map<TaskState, TaskStatus>;
 
+/** Tasks one stimulus forgets before the rest of the cascade goes to background slices. */
+const FORGET_PER_STIMULUS = 10_000;
+
 /** What observers of finished and erred tasks are told (the dashboard's task stream, metrics). */
 export interface TaskEvent {
   key: string;
@@ -108,6 +111,10 @@ export class SchedulerState {
   private readonly holds = new Map<string, GraphHold>();
   /** Graphs whose last part arrived: their held tasks are let go by {@link releaseHolds}. */
   private readonly closedHolds: GraphHold[] = [];
+  /** Released tasks nobody needs, left by a long forgetting cascade for {@link releaseHolds}. */
+  private forgetLater: TaskState[] = [];
+  /** Tasks forgotten in the current stimulus. */
+  private forgottenNow = 0;
 
   constructor(config: Partial<SchedulerConfig> = {}, private readonly now: () => number = () => Date.now() / 1000) {
     this.config = { ...DEFAULT_SCHEDULER_CONFIG, ...config };
@@ -128,6 +135,7 @@ export class SchedulerState {
   /** Starts a stimulus: its id is `given` (a worker's) or `kind-N`. */
   private begin(kind: string, given?: string): void {
     this.stimulusId = given !== undefined && given !== "" ? given : `${kind}-${++this.stimulusCount}`;
+    this.forgottenNow = 0;
   }
 
   /** Messages produced since the last call. */
@@ -348,10 +356,15 @@ export class SchedulerState {
    * returns false, so that closing a million-task graph is never one pass.
    */
   releaseHolds(budget = 10_000): boolean {
-    if (this.closedHolds.length === 0) return false;
+    if (this.closedHolds.length === 0 && this.forgetLater.length === 0) return false;
     this.begin("release-hold");
     const recs: Recs = new Map();
     let n = 0;
+    while (n < budget && this.forgetLater.length > 0) {
+      const ts = this.forgetLater.pop()!;
+      if (ts.state === TaskStatus.released || ts.state === TaskStatus.erred) recs.set(ts, TaskStatus.forgotten);
+      n++;
+    }
     while (n < budget && this.closedHolds.length > 0) {
       const hold = this.closedHolds[0]!;
       const end = Math.min(hold.tasks.length, hold.next + budget - n);
@@ -365,12 +378,12 @@ export class SchedulerState {
       if (end === hold.tasks.length) this.closedHolds.shift();
     }
     this.transitions(recs);
-    return this.closedHolds.length > 0;
+    return this.closedHolds.length > 0 || this.forgetLater.length > 0;
   }
 
-  /** Held tasks waiting for {@link releaseHolds} (graphs whose last part arrived). */
+  /** Tasks waiting for {@link releaseHolds}: held by graphs whose last part arrived, or left by a long forgetting cascade. */
   get heldToRelease(): number {
-    let n = 0;
+    let n = this.forgetLater.length;
     for (const h of this.closedHolds) n += h.tasks.length - h.next;
     return n;
   }
@@ -880,13 +893,17 @@ export class SchedulerState {
     // still need it recomputed from lineage.
     if (this.needed(ts) || ts.dependents.size > 0) return;
     this.setState(ts, TaskStatus.forgotten);
+    this.forgottenNow++;
     this.tasks.delete(ts.key);
     ts.group.size -= 1;
     for (const d of ts.dependencies) {
       d.dependents.delete(ts);
       d.waiters.delete(ts);
       if ((d.state === TaskStatus.released || d.state === TaskStatus.erred) && !this.needed(d) && d.dependents.size === 0) {
-        recs.set(d, TaskStatus.forgotten);
+        // past a budget per stimulus the cascade goes on in background slices (releaseHolds):
+        // forgetting a million-task tree is never one pass
+        if (this.forgottenNow > FORGET_PER_STIMULUS) this.forgetLater.push(d);
+        else recs.set(d, TaskStatus.forgotten);
       }
     }
     ts.dependencies.clear();

@@ -57,3 +57,18 @@ test("a paused worker leaves the pool and gets no root-ish tasks; resumed, it ge
   assert.ok(w0.processing.size > 0, "the resumed worker took queued tasks");
   validateState(c.state);
 });
+
+test("releasing the root of a 30k-task tree forgets it in slices: the stimulus stops at its budget, releaseHolds finishes the cascade", () => {
+  const c = new SimulatedCluster(20, 2, { transitionLogSize: 0 });
+  const tasks = treeGraph(15_000);
+  const root = tasks[tasks.length - 1]!.key;
+  c.submit(tasks, [root], 5_000);
+  c.runToCompletion();
+  c.state.clientReleasesKeys("sim-client", [root]);
+  assert.ok(c.state.heldToRelease > 0, "part of the cascade was left for later");
+  assert.ok(c.state.tasks.size > 0 && c.state.tasks.size < tasks.length);
+  validateState(c.state);
+  while (c.state.releaseHolds(1_000)) validateState(c.state, []);
+  assert.equal(c.state.tasks.size, 0);
+  validateState(c.state);
+});
