@@ -30,7 +30,20 @@ const requireSdk = createRequire(import.meta.url);
 let sdk: typeof import("@aws-sdk/client-s3") | undefined;
 let storageSdk: typeof import("@aws-sdk/lib-storage") | undefined;
 /** `@aws-sdk/client-s3`, loaded on first use. */
-const aws = (): typeof import("@aws-sdk/client-s3") => (sdk ??= requireSdk("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"));
+/**
+ * The SDK prints an 8-line "Node >= 22 will be required" notice in every
+ * process on Node 20, Shoal's stated platform: silenced unless the user set
+ * the SDK's own variable (`AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false`
+ * shows it).
+ */
+function quietSdkNotice(): void {
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+}
+
+const aws = (): typeof import("@aws-sdk/client-s3") => {
+  quietSdkNotice();
+  return (sdk ??= requireSdk("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"));
+};
 /** `@aws-sdk/lib-storage`, loaded on first use. */
 const awsStorage = (): typeof import("@aws-sdk/lib-storage") => (storageSdk ??= requireSdk("@aws-sdk/lib-storage") as typeof import("@aws-sdk/lib-storage"));
 
