@@ -10,27 +10,24 @@ import { Heap, type HeapIndex } from "../utils/heap.ts";
 export { comparePriority };
 
 const byPriority = (a: TaskState, b: TaskState): number => a.generation - b.generation || a.order - b.order;
-const heapIndex: HeapIndex<TaskState> = {
-  get: (ts) => ts.heapIndex,
-  set: (ts, i) => {
-    ts.heapIndex = i;
-  },
-};
+/** Positions kept in the items' own `heapIndex` field (tasks and workers both have one). */
+function ownIndex<T extends { heapIndex: number }>(): HeapIndex<T> {
+  return {
+    get: (x) => x.heapIndex,
+    set: (x, i) => {
+      x.heapIndex = i;
+    },
+  };
+}
 
 export class TaskHeap extends Heap<TaskState> {
   constructor() {
-    super(byPriority, heapIndex);
+    super(byPriority, ownIndex<TaskState>());
   }
 }
 
 const byLoad = (a: WorkerState, b: WorkerState): number =>
   a.processing.size / a.nthreads - b.processing.size / b.nthreads || a.occupancy / a.nthreads - b.occupancy / b.nthreads;
-const workerIndex: HeapIndex<WorkerState> = {
-  get: (ws) => ws.heapIndex,
-  set: (ws, i) => {
-    ws.heapIndex = i;
-  },
-};
 
 /**
  * The running workers, least loaded first (tasks assigned per thread, then
@@ -41,6 +38,6 @@ const workerIndex: HeapIndex<WorkerState> = {
  */
 export class WorkerHeap extends Heap<WorkerState> {
   constructor() {
-    super(byLoad, workerIndex);
+    super(byLoad, ownIndex<WorkerState>());
   }
 }
