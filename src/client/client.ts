@@ -93,6 +93,12 @@ export class Client implements FutureOwner {
     this.fetchTimeoutMs = opts.fetchTimeout ?? FETCH_TIMEOUT_MS;
     comm.onMessage((m) => this.onMessage(m));
     comm.onClose(() => this.onSchedulerLost());
+    // the link holds the process open only while a request or an awaited
+    // result is pending; a script that never calls close() still exits, and
+    // the beforeExit hook below closes the client (and its local cluster)
+    comm.unref();
+    openClients.add(this);
+    installBeforeExit();
   }
 
   /**
@@ -411,7 +417,13 @@ export class Client implements FutureOwner {
     let p = this.workerComms.get(address);
     if (!p) {
       p = connect(address, { timeoutMs: Math.min(5_000, this.fetchTimeoutMs), ...(this.opts.tls ? { tls: this.opts.tls } : {}), token: this.opts.token, role: "client" });
-      p.then((c) => c.onClose(() => this.workerComms.delete(address)), () => this.workerComms.delete(address));
+      p.then(
+        (c) => {
+          c.unref();
+          c.onClose(() => this.workerComms.delete(address));
+        },
+        () => this.workerComms.delete(address),
+      );
       this.workerComms.set(address, p);
     }
     return p;
@@ -550,7 +562,9 @@ export class Client implements FutureOwner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openClients.delete(this);
     if (currentClient === this) currentClient = null;
+    for (const st of this.keys.values()) if (st.status === "pending") st.settle("cancelled");
     if (!this.comm.isClosed) {
       this.comm.send({ op: Op.closeClient });
       this.comm.close();
@@ -562,6 +576,26 @@ export class Client implements FutureOwner {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Clients of this process not yet closed. */
+const openClients = new Set<Client>();
+let beforeExitInstalled = false;
+
+/**
+ * Once per process: when the event loop runs dry (the program's own work is
+ * done) with clients still open, close them, which stops the local clusters
+ * they started — Dask's client closes at interpreter exit the same way.
+ * Closing is asynchronous; Node emits `beforeExit` again afterwards and the
+ * process then ends. Exits by error, signal or `process.exit()` are handled
+ * by the LocalCluster's own hooks.
+ */
+function installBeforeExit(): void {
+  if (beforeExitInstalled) return;
+  beforeExitInstalled = true;
+  process.on("beforeExit", () => {
+    for (const c of [...openClients]) void c.close().catch(() => undefined);
+  });
 }
 
 /**

@@ -8,6 +8,7 @@ import type { ErrorRecord } from "../protocol/messages.ts";
 import type { Payload } from "../protocol/serialize.ts";
 import { TASK_KEY, type HasTaskKey } from "../graph/refs.ts";
 import { CancelledError, SchedulerLostError, TimeoutError, taskErrorFromRecord } from "./errors.ts";
+import { holdEventLoop } from "../utils/keepalive.ts";
 
 export type FutureStatus = "pending" | "finished" | "error" | "cancelled" | "lost";
 
@@ -22,6 +23,8 @@ export class KeyState {
   refs = 0;
   private waiters: (() => void)[] = [];
   private donePromise: Promise<void> | null = null;
+  /** While someone awaits this key, the process stays alive (the client's sockets do not hold it: utils/keepalive.ts). */
+  private hold: (() => void) | null = null;
 
   constructor(readonly key: string) {}
 
@@ -30,6 +33,8 @@ export class KeyState {
     const w = this.waiters;
     this.waiters = [];
     this.donePromise = null;
+    this.hold?.();
+    this.hold = null;
     for (const f of w) f();
   }
 
@@ -41,7 +46,10 @@ export class KeyState {
 
   done(): Promise<void> {
     if (this.status !== "pending") return Promise.resolve();
-    this.donePromise ??= new Promise<void>((r) => this.waiters.push(r));
+    if (this.donePromise === null) {
+      this.hold = holdEventLoop();
+      this.donePromise = new Promise<void>((r) => this.waiters.push(r));
+    }
     return this.donePromise;
   }
 

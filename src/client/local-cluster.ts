@@ -7,7 +7,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import os, { tmpdir } from "node:os";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SchedulerServer } from "../scheduler/server.ts";
@@ -59,7 +59,7 @@ export interface DashboardHandle {
 /** Starts a dashboard for a scheduler (implemented by `src/dashboard`, which imports the engine, never the reverse). */
 export type DashboardStarter = (
   scheduler: SchedulerServer,
-  address: { host: string; port: number; anyPortIfBusy: boolean; accessToken?: string; clusterToken?: string; allowUnauthenticated?: boolean },
+  address: { host: string; port: number; anyPortIfBusy: boolean; accessToken?: string; clusterToken?: string; allowUnauthenticated?: boolean; unref?: boolean },
 ) => Promise<DashboardHandle>;
 
 /** Set by {@link LocalCluster.useDashboard}; null = the built-in dashboard, loaded when first asked for. */
@@ -89,8 +89,13 @@ export interface LocalWorker {
 export class LocalCluster {
   readonly workers: LocalWorker[] = [];
   private closed = false;
-  /** Scratch folder of all workers (code cache, spill); removed on close, even for killed workers. */
-  readonly directory = mkdtempSync(join(tmpdir(), "shoal-cluster-"));
+  /**
+   * Scratch folder of all workers (code cache, spill); removed on close, even
+   * for killed workers, at process exit and on SIGINT/SIGTERM/SIGHUP when the
+   * program never closed the cluster, and by the workers themselves when the
+   * program was SIGKILLed (see `src/worker/process.ts`).
+   */
+  readonly directory = newClusterDirectory();
   private spawned = 0;
   private dashboard: DashboardHandle | null = null;
 
@@ -120,12 +125,17 @@ export class LocalCluster {
     const pool = engineThreads(opts.engineThreads); // validated before anything starts
     const scheduler = await new SchedulerServer({
       address: opts.address ?? "tcp://127.0.0.1:0",
+      // an embedded scheduler never holds the program open by itself: a
+      // script that forgot `close()` ends when its work does (see utils/keepalive.ts)
+      listen: { unref: true },
       logEvents: opts.logEvents ?? false,
       ...(opts.workerTtl !== undefined ? { workerTtl: opts.workerTtl } : {}),
       ...(opts.token !== undefined ? { token: opts.token } : {}),
       ...(opts.scheduler ? { config: opts.scheduler } : {}),
     }).start();
     const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool });
+    openClusters.add(cluster);
+    installExitHooks();
     try {
       cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard ?? true, opts.token);
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
@@ -158,7 +168,7 @@ export class LocalCluster {
     if (extra) execArgv.push(...extra.split(" ").filter(Boolean));
     const child = fork(fileURLToPath(PROCESS_URL), [JSON.stringify(wopts)], {
       execArgv,
-      env: { ...process.env, ...engineEnv(o.engineThreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}) },
+      env: { ...process.env, ...engineEnv(o.engineThreads), SHOAL_QUIET: process.env["SHOAL_QUIET"] ?? "1", ...(o.env ?? {}), SHOAL_LOCAL_CLUSTER_DIR: this.directory },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const w: LocalWorker = { name, process: child, address: "" };
@@ -194,9 +204,23 @@ export class LocalCluster {
     }
   }
 
+  /**
+   * What is left when the program exits without {@link close} (an uncaught
+   * error, `process.exit()`, a signal): kill the workers and remove the
+   * scratch folder, synchronously, as an `exit` handler must.
+   */
+  closeNow(): void {
+    if (this.closed) return;
+    this.closed = true;
+    openClusters.delete(this);
+    for (const w of this.workers) if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill("SIGKILL");
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    openClusters.delete(this);
     this.scheduler.closeWorkers("cluster closing");
     await new Promise((r) => setTimeout(r, 20));
     const exits = this.workers.map(
@@ -229,6 +253,7 @@ async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClust
     ...(o.accessToken !== undefined ? { accessToken: o.accessToken } : {}),
     ...(clusterToken !== undefined ? { clusterToken } : {}),
     ...(o.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+    unref: true,
   };
   const text = typeof opt === "string" ? opt : o.address;
   if (text === undefined) return start(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access });
@@ -239,6 +264,70 @@ async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClust
     throw new RangeError(`options.dashboard must be true, false, "HOST:PORT" or { address: "HOST:PORT", ... }, got '${text}'`);
   }
   return start(scheduler, { host, port, anyPortIfBusy: false, ...access });
+}
+
+/** Clusters of this process not yet closed: the exit and signal hooks close them. */
+const openClusters = new Set<LocalCluster>();
+let hooksInstalled = false;
+
+/**
+ * Once per process: on exit, and on SIGINT/SIGTERM/SIGHUP, close what the
+ * program left open. A signal handler that finds no other handler of the
+ * signal re-raises it after cleaning up, so the program still dies of the
+ * signal (exit status 128+n) as it would without Shoal; where the program
+ * has its own handler, that handler decides.
+ */
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on("exit", () => {
+    for (const c of [...openClusters]) c.closeNow();
+  });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const onSignal = (): void => {
+      for (const c of [...openClusters]) c.closeNow();
+      if (process.listenerCount(sig) === 1) {
+        process.off(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, onSignal);
+  }
+}
+
+/**
+ * A fresh scratch folder with an `owner` file naming this process; folders
+ * of dead owners (a program SIGKILLed before its workers could clean up)
+ * are removed on the way.
+ */
+function newClusterDirectory(): string {
+  const base = tmpdir();
+  try {
+    for (const e of readdirSync(base)) {
+      if (!e.startsWith("shoal-cluster-")) continue;
+      let pid = 0;
+      try {
+        pid = Number.parseInt(readFileSync(join(base, e, "owner"), "utf8"), 10);
+      } catch {
+        continue; // no owner file: not ours to judge
+      }
+      if (Number.isInteger(pid) && pid > 0 && !alive(pid)) rmSync(join(base, e), { recursive: true, force: true });
+    }
+  } catch {
+    // an unreadable temp folder only means no sweep
+  }
+  const dir = mkdtempSync(join(base, "shoal-cluster-"));
+  writeFileSync(join(dir, "owner"), `${process.pid}\n`);
+  return dir;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function checkPositiveInt(name: string, v: number, allowZero: boolean): void {

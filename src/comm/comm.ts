@@ -18,6 +18,7 @@
  *   wait, and memory must stay bounded).
  */
 import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import { decodePacket, encodePacket, HANDSHAKE_LIMITS, PacketReader, type PacketLimits } from "../protocol/wire.ts";
 import { checkMessage, type OpSet } from "../protocol/messages.ts";
 import { log } from "../utils/log.ts";
@@ -68,6 +69,8 @@ export class Comm {
   bytesIn = 0;
   /** What this connection is, for log lines ("scheduler", "data port", ...). */
   role = "comm";
+  /** Set by {@link unref}: the socket holds the event loop only while a request waits for its reply. */
+  private weak = false;
 
   constructor(
     private readonly stream: Duplex,
@@ -154,6 +157,24 @@ export class Comm {
     }
   }
 
+  /**
+   * Lets the process exit while this connection is open and idle: the
+   * socket is unref'd, and ref'd again only while a request of ours waits
+   * for its reply. Used for the links of an embedded cluster and of a
+   * client, so a script that forgot `close()` ends when its work is done.
+   */
+  unref(): void {
+    this.weak = true;
+    this.updateRef();
+  }
+
+  private updateRef(): void {
+    if (!this.weak) return;
+    const s = this.stream as Partial<Pick<Socket, "ref" | "unref">>;
+    if (this.pending.size > 0 && !this.closed) s.ref?.();
+    else s.unref?.();
+  }
+
   /** Sends a request and resolves with the peer's reply (a message with the same reqId). */
   request(msg: Message, timeoutMs = 0): Promise<Message> {
     if (this.closed) return Promise.reject(new CommClosedError(this.peerAddress));
@@ -163,6 +184,7 @@ export class Comm {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           this.pending.delete(reqId);
+          this.updateRef();
           reject(new RequestTimeoutError(this.peerAddress, msg.op, timeoutMs));
         }, timeoutMs);
         timer.unref();
@@ -177,6 +199,7 @@ export class Comm {
           reject(e);
         },
       });
+      if (this.pending.size === 1) this.updateRef();
       this.send({ ...msg, reqId });
     });
   }
@@ -313,6 +336,7 @@ export class Comm {
       const p = typeof id === "number" ? this.pending.get(id) : undefined;
       if (p) {
         this.pending.delete(id as number);
+        if (this.pending.size === 0) this.updateRef();
         p.resolve(msg);
       }
       return;

@@ -33,6 +33,12 @@ export interface ListenOptions {
   accepts: OpSet;
   /** Overrides of the limits from the environment (see {@link commLimits}). */
   limits?: Partial<ListenLimits>;
+  /**
+   * Neither the listening socket nor idle accepted connections hold the
+   * process open (an embedded scheduler: the program ends when its own work
+   * does). Default false: a standalone server runs until stopped.
+   */
+  unref?: boolean;
 }
 
 export interface Listener {
@@ -87,6 +93,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
       done();
       if (!ok || comm.isClosed) return;
       comm.open(limits, opts.accepts);
+      if (opts.unref) comm.unref();
       onComm(comm);
     });
   };
@@ -151,6 +158,7 @@ export async function listen(address: string, onComm: (comm: Comm) => void, opts
     server.listen(a.port, a.host, () => resolve());
   });
   server.on("error", (err) => log(role, `${name} at ${address}: ${err.message}`));
+  if (opts.unref) server.unref();
   const bound = server.address() as net.AddressInfo;
   return {
     address: formatAddress(a.scheme, a.host, bound.port),

@@ -39,6 +39,7 @@ export const clusterDashboard: DashboardStarter = (scheduler, a) => {
     anyPortIfBusy: a.anyPortIfBusy,
     ...(auth ? { accessToken: auth.token } : {}),
     ...(a.allowUnauthenticated ? { allowUnauthenticated: true } : {}),
+    ...(a.unref ? { unref: true } : {}),
   });
 };
 

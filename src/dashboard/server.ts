@@ -52,6 +52,11 @@ export interface DashboardOptions extends DashboardModelOptions {
   accessToken?: string;
   /** Serve a host other than loopback without an access token (logs a warning; default false). */
   allowUnauthenticated?: boolean;
+  /**
+   * Neither the server nor open pages hold the process open (the dashboard
+   * of an embedded cluster goes away with the program). Default false.
+   */
+  unref?: boolean;
 }
 
 /** The dashboard would listen beyond loopback without an access token. */
@@ -441,6 +446,10 @@ export async function startDashboard(scheduler: SchedulerServer, opts: Dashboard
       throw new Error(`dashboard could not listen on ${host}:${port}: ${(err as Error).message}${(err as NodeJS.ErrnoException).code === "EADDRINUSE" ? " (use another --dashboard-address, or port 0 for any free port)" : ""}`, { cause: err });
     }
     await listenOn(server, host, 0);
+  }
+  if (opts.unref) {
+    server.unref();
+    server.on("connection", (sock) => sock.unref());
   }
   const d = new Dashboard(scheduler, server, opts);
   if (open) log("dashboard", `warning: serving ${d.listenAddress} without an access token (allowUnauthenticated / --dashboard-no-auth): anyone who can reach it can read task keys, worker addresses and task errors`);

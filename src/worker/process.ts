@@ -3,8 +3,32 @@
  * Started by LocalCluster and by `shoal worker` (through its nanny). Exits
  * cleanly on SIGINT/SIGTERM, and when its parent goes away.
  */
+import { readdirSync, rmSync, rmdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { WorkerServer, type WorkerOptions } from "./server.ts";
 import { log } from "../utils/log.ts";
+
+/**
+ * When the program that started this worker's LocalCluster died without
+ * closing it (SIGKILL, a crash), the cluster's scratch folder has no owner
+ * left to remove it: each worker removes its own folder on the way out, and
+ * the last one out removes the cluster's (the `owner` file aside, nothing
+ * else lives there). Linearizable: whichever worker removes its folder last
+ * finds the others' gone.
+ */
+function removeOrphanedFolders(own: string | undefined): void {
+  const cluster = process.env["SHOAL_LOCAL_CLUSTER_DIR"];
+  if (!own || !cluster || dirname(own) !== cluster) return;
+  try {
+    rmSync(own, { recursive: true, force: true });
+    const left = readdirSync(cluster).filter((e) => e !== "owner");
+    if (left.length > 0) return;
+    rmSync(join(cluster, "owner"), { force: true });
+    rmdirSync(cluster);
+  } catch {
+    // another worker got there first, or the folder is in use again: the next LocalCluster's sweep handles leftovers
+  }
+}
 
 async function main(): Promise<void> {
   const raw = process.argv[2];
@@ -20,6 +44,7 @@ async function main(): Promise<void> {
   const stop = (why: string): void => {
     if (stopping) return;
     stopping = true;
+    if (why === "parent exited") process.on("exit", () => removeOrphanedFolders(opts.localDirectory));
     log("worker", `${w.name}: stopping (${why})`);
     void w.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
