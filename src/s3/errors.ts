@@ -3,8 +3,12 @@
  * status and the resource, rendered as an S3 XML error document.
  */
 
+import { SELECT_ERROR_STATUS } from "./select/errors.ts";
+
 /** HTTP status for every S3 error code the server emits. */
 export const S3_ERROR_STATUS = {
+  /** SelectObjectContent's request and SQL errors (src/s3/select/errors.ts). */
+  ...SELECT_ERROR_STATUS,
   AccessDenied: 403,
   AuthorizationHeaderMalformed: 400,
   BadRequest: 400,

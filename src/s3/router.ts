@@ -9,6 +9,7 @@ import * as listOps from "./list-ops.ts";
 import * as mpOps from "./multipart-ops.ts";
 import * as objOps from "./object-ops.ts";
 import { postObject } from "./post-object.ts";
+import { selectObjectContent } from "./select/handler.ts";
 import type { Bucket } from "./store.ts";
 
 /** Sub-resources this server recognises but does not implement. */
@@ -17,7 +18,7 @@ const UNSUPPORTED_BUCKET = [
   "metrics", "notification", "object-lock", "publicAccessBlock", "replication",
   "requestPayment", "tagging", "website",
 ];
-const UNSUPPORTED_OBJECT = ["tagging", "retention", "legal-hold", "restore", "select"];
+const UNSUPPORTED_OBJECT = ["tagging", "retention", "legal-hold", "restore"];
 
 function notImplemented(what: string): S3Error {
   return new S3Error("NotImplemented", `${what} is not implemented by this server`);
@@ -72,6 +73,10 @@ async function bucketRoute(ctx: ServerContext, r: S3Request, name: string): Prom
 }
 
 async function objectRoute(ctx: ServerContext, r: S3Request, b: Bucket, key: string): Promise<void> {
+  if (r.has("select")) {
+    if (r.method !== "POST") throw methodNotAllowed(r);
+    return selectObjectContent(ctx, r, b, key);
+  }
   const unsupported = UNSUPPORTED_OBJECT.find((s) => r.has(s));
   if (unsupported !== undefined) throw notImplemented(`?${unsupported}`);
   const copy = r.header("x-amz-copy-source");

@@ -1,0 +1,188 @@
+/**
+ * The streaming row evaluator: text in, output text out. It owns the
+ * record reader for the input format, compiles the query once the schema
+ * is known (after the CSV header line with FileHeaderInfo USE), filters,
+ * projects or aggregates each record and stops at LIMIT. Sans-I/O: the
+ * HTTP handler feeds it chunks and writes what it returns.
+ */
+import type { PathStep } from "./ast.ts";
+import { type Compiled, compileQuery, type Schema } from "./compile.ts";
+import { CsvReader, JsonDocumentReader, JsonLinesReader } from "./readers.ts";
+import type { SelectRequest } from "./request.ts";
+import { rowWriter, type RowWriter } from "./output.ts";
+import { Timestamp } from "./timestamp.ts";
+import { fromJson, MISSING, type Value } from "./values.ts";
+
+/** What one call to {@link SelectEngine.feed} produced. */
+export interface FeedResult {
+  /** Output text (whole rows). */
+  out: string;
+  /** True once LIMIT is reached: stop reading. */
+  done: boolean;
+}
+
+/**
+ * Runs one query over one object's text.
+ *
+ * @example
+ * const e = new SelectEngine(readSelectRequest(doc));
+ * let text = e.feed("a,1\nb,2\n", false).out;
+ * text += e.feed("", true).out;
+ */
+export class SelectEngine {
+  private compiled: Compiled | undefined;
+  private readonly writer: RowWriter;
+  private readonly now = new Timestamp(Date.now());
+  private readonly csv: CsvReader | undefined;
+  private readonly json: JsonLinesReader | JsonDocumentReader | undefined;
+  private headerPending: boolean;
+  private header: string[] | undefined;
+  private rows = 0;
+  private done = false;
+  private out: string[] = [];
+  private starNames: string[] = [];
+
+  constructor(private readonly req: SelectRequest) {
+    this.writer = rowWriter(req.output);
+    const input = req.input;
+    if (input.kind === "csv") {
+      this.csv = new CsvReader(input.csv);
+      this.headerPending = input.csv.fileHeaderInfo !== "NONE";
+    } else {
+      // Parquet arrives as JSON LINES text (see parquet.ts).
+      this.json = input.kind === "parquet" || input.type === "LINES" ? new JsonLinesReader() : new JsonDocumentReader();
+      this.headerPending = false;
+    }
+    if (!this.headerPending) this.compiled = compileQuery(req.query, this.schema(), this.now);
+  }
+
+  /** Compiles the query against a schema without data, to report errors before any response is sent. */
+  static check(req: SelectRequest): void {
+    const csv = req.input.kind === "csv";
+    const schema: Schema = csv ? { format: "csv", ...(req.input.kind === "csv" && req.input.csv.fileHeaderInfo === "USE" ? { lenient: true } : {}) } : { format: "json" };
+    compileQuery(req.query, schema, new Timestamp(Date.now()));
+  }
+
+  private schema(): Schema {
+    return this.req.input.kind === "csv" ? { format: "csv", ...(this.header ? { header: this.header } : {}) } : { format: "json" };
+  }
+
+  /** Sets the CSV header from a separately read first record (ScanRange not starting at 0). */
+  setHeader(fields: string[] | undefined): void {
+    if (!this.headerPending) return;
+    this.headerPending = false;
+    if (this.req.input.kind === "csv" && this.req.input.csv.fileHeaderInfo === "USE") this.header = fields ?? [];
+    this.compiled = compileQuery(this.req.query, this.schema(), this.now);
+  }
+
+  /** Feeds decoded text; `last` marks the end of the input. */
+  feed(text: string, last: boolean): FeedResult {
+    if (!this.done) {
+      if (this.csv) this.csv.feed(text, last, (f) => this.csvRecord(f));
+      else this.json!.feed(text, last, (d) => this.document(d));
+    }
+    if (last && !this.done) this.finish();
+    const out = this.out.join("");
+    this.out = [];
+    return { out, done: this.done };
+  }
+
+  /** The CSV header line, if one was read. */
+  get columns(): readonly string[] | undefined {
+    return this.header;
+  }
+
+  private csvRecord(fields: string[]): boolean {
+    if (this.headerPending) {
+      this.setHeader(fields);
+      return true;
+    }
+    return this.row(fields, fields);
+  }
+
+  private document(doc: unknown): boolean {
+    for (const r of fromPath(doc, this.req.query.from.steps)) if (!this.row(r, undefined)) return false;
+    return true;
+  }
+
+  private row(row: unknown, csvFields: string[] | undefined): boolean {
+    const c = this.compiled!;
+    if (c.limit !== undefined && this.rows >= c.limit && c.aggregate === undefined) {
+      this.done = true;
+      return false;
+    }
+    if (c.where !== undefined && c.where(row) !== true) return true;
+    if (c.aggregate !== undefined) {
+      c.aggregate.add(row);
+      return true;
+    }
+    this.rows++;
+    if (c.project === undefined) this.out.push(this.star(row, csvFields));
+    else {
+      const vals: Value[] = new Array(c.project.length);
+      for (let i = 0; i < c.project.length; i++) vals[i] = c.project[i]!(row);
+      this.out.push(this.writer(vals, c.names));
+    }
+    if (c.limit !== undefined && this.rows >= c.limit) {
+      this.done = true;
+      return false;
+    }
+    return true;
+  }
+
+  private star(row: unknown, csvFields: string[] | undefined): string {
+    if (csvFields !== undefined) {
+      if (this.starNames.length < csvFields.length) {
+        for (let i = this.starNames.length; i < csvFields.length; i++) this.starNames.push(this.header?.[i] ?? `_${i + 1}`);
+      }
+      return this.writer(csvFields, this.starNames);
+    }
+    if (row !== null && typeof row === "object" && !Array.isArray(row)) {
+      const o = row as Record<string, unknown>;
+      const keys = Object.keys(o);
+      return this.writer(keys.map((k) => fromJson(o[k])), keys);
+    }
+    return this.writer([fromJson(row)], ["_1"]);
+  }
+
+  private finish(): void {
+    if (this.headerPending) this.setHeader(undefined);
+    const c = this.compiled!;
+    if (c.aggregate !== undefined && (c.limit === undefined || c.limit > 0)) this.out.push(this.writer(c.aggregate.finish(), c.names));
+    this.done = true;
+  }
+}
+
+/**
+ * The rows of a JSON document under a FROM path: `[*]` iterates a list (or
+ * keeps a non-list), `.name` and `[n]` step in; a list at the end of a
+ * named path is iterated too, so `S3Object[*].root` yields root's elements.
+ */
+export function fromPath(doc: unknown, steps: readonly PathStep[]): unknown[] {
+  let cur: unknown[] = [doc];
+  for (const s of steps) {
+    const next: unknown[] = [];
+    for (const v of cur) {
+      if (s.kind === "wildcard") {
+        if (Array.isArray(v)) next.push(...v);
+        else if (v !== null && typeof v === "object" && cur.length > 0 && s === steps[0]) next.push(v);
+        else if (v !== null && typeof v === "object") next.push(...Object.values(v as object));
+      } else if (s.kind === "index") {
+        if (Array.isArray(v) && v[s.index] !== undefined) next.push(v[s.index]);
+      } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        let hit: unknown = Object.hasOwn(o, s.name) ? o[s.name] : MISSING;
+        if (hit === MISSING && !s.quoted) {
+          const lower = s.name.toLowerCase();
+          const k = Object.keys(o).find((key) => key.toLowerCase() === lower);
+          hit = k === undefined ? MISSING : o[k];
+        }
+        if (hit !== MISSING) next.push(hit);
+      }
+    }
+    cur = next;
+  }
+  const last = steps[steps.length - 1];
+  if (last !== undefined && last.kind !== "wildcard" && cur.length === 1 && Array.isArray(cur[0])) return cur[0] as unknown[];
+  return cur;
+}
