@@ -9,6 +9,8 @@
 #     python3-requests python3-tz python3-httplib2 python3-lxml python3-yaml python3-dateutil
 # Env: PORT (default 9123), PYTHON (default /usr/bin/python3), S3TESTS_K / S3TESTS_M to
 # override the selector, KEEP=1 to keep the server's data directory.
+# SUITE=select runs s3tests/functional/test_s3select.py (S3 Select, all tests marked
+# s3select) instead of the core subset of test_s3.py; see docs/s3-select.md.
 set -euo pipefail
 
 S3TESTS=${1:?usage: bench/s3-tests.sh /path/to/s3-tests [pytest args...]}
@@ -108,6 +110,13 @@ for _ in $(seq 1 100); do
 done
 grep "listening on" "$WORK/server.log" || { cat "$WORK/server.log"; exit 1; }
 
+SUITE=${SUITE:-core}
+if [ "$SUITE" = select ]; then
+  cd "$S3TESTS"
+  S3TEST_CONF="$WORK/s3tests.conf" "$PYTHON" -m pytest -p no:cacheprovider -q -rfE \
+    s3tests/functional/test_s3select.py -m "${S3TESTS_M:-s3select}" ${S3TESTS_K:+-k "$S3TESTS_K"} "$@"
+  exit $?
+fi
 K=${S3TESTS_K:-"(bucket_list or bucket_listv2 or bucket_create or bucket_delete or list_buckets or buckets_ or bucket_notexist or bucketv2_notexist or bucket_head or head_bucket or bucket_recreate or object_write or object_read or object_head or head_object or object_delete or delete_object or multi_object or put_object or get_object or object_raw or multipart or ranged or bucket_policy or bucketv2_policy or bucket_acl or object_acl or access_bucket or presigned or anon or post_object) and not (lock or sse or encrypt or logging or lifecycle or cors or checksum or tenant or versioning or versioned or tags or tagging or iam or copy)"}
 M=${S3TESTS_M:-"not fails_on_aws"}
 cd "$S3TESTS"
