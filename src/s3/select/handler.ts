@@ -10,7 +10,7 @@ import { createReadStream } from "node:fs";
 import type { ServerResponse } from "node:http";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import bz2 from "unbzip2-stream";
 import { authorize } from "../access.ts";
 import { readXmlBody } from "../bucket-ops.ts";
@@ -110,7 +110,15 @@ async function runText(path: string, m: ObjectMeta, req: SelectRequest, range: R
   if (req.compression !== "NONE") file.on("data", (c: Buffer | string) => out.scanned(c.length));
   let source: Readable = counted;
   if (req.compression === "GZIP") source = counted.pipe(createGunzip());
-  else if (req.compression === "BZIP2") source = counted.pipe(bz2() as unknown as NodeJS.WritableStream) as unknown as Readable;
+  else if (req.compression === "BZIP2") {
+    // unbzip2-stream is a classic (through) stream: pipe it into a PassThrough to iterate it.
+    const t = bz2();
+    const pt = new PassThrough();
+    t.on("error", (e: Error) => pt.destroy(e));
+    counted.pipe(t as unknown as NodeJS.WritableStream);
+    t.pipe(pt);
+    source = pt;
+  }
   if (source !== counted) counted.on("error", (e) => source.destroy(e));
   const dec = new StringDecoder("utf8");
   try {
