@@ -19,10 +19,10 @@ import { bundles, shipFunction } from "../code/ship.ts";
 import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
 import { replaceKeyed, TASK_KEY } from "../graph/refs.ts";
-import { makeTask, randomToken, specPayload, taskName, type TaskDef } from "../graph/task.ts";
+import { functionArgs, makeTask, randomToken, specPayload, taskName, type TaskDef } from "../graph/task.ts";
 import { Accepts, Op, type ErrorRecord, type TaskMsg } from "../protocol/messages.ts";
 import { fetchData } from "../worker/data-plane.ts";
-import { deserialize, serialize, type Payload } from "../protocol/serialize.ts";
+import { deserialize, serialize, type Payload, type Wire } from "../protocol/serialize.ts";
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { FetchError, SchedulerLostError } from "./errors.ts";
@@ -159,38 +159,41 @@ export class Client implements FutureOwner {
   // ---------------------------------------------------------------- submit
 
   /** Runs `fn(...args)` on a worker. Futures and Delayed values in `args` become dependencies. */
-  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Awaited<R>> {
+  submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Wire<Awaited<R>>> {
     return this.submitWith({}, fn, ...(args as unknown[] as A));
   }
 
   /** `submit` with options (key, retries, allowedFailures). */
-  submitWith<A extends unknown[], R>(opts: SubmitOptions, fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Awaited<R>> {
+  submitWith<A extends unknown[], R>(opts: SubmitOptions, fn: (...args: A) => R, ...args: LazyArgs<A>): Future<Wire<Awaited<R>>> {
     this.checkOpen();
     const shipped = shipFunction(fn as (...a: never[]) => unknown);
     const name = taskName(opts.name ?? fn.name);
     const key = opts.key ?? `${name}-${randomToken()}`;
     const extra = new Map<string, TaskDef>();
-    const replaced = this.replaceArgs(args, extra);
-    const t = makeTask(key, shipped.ref, replaced, shipped.code);
+    const code = new Set(shipped.code);
+    const replaced = this.replaceArgs(args, extra, code);
+    const t = makeTask(key, shipped.ref, replaced, [...code]);
     this.sendGraph([...extra.values(), t], [key], opts);
     return this.futureFor(key);
   }
 
   /** Runs `fn(item)` for every item; one task per item. */
-  map<T, R>(fn: (item: T, ...rest: never[]) => R, items: Iterable<T>, opts: SubmitOptions = {}): Future<Awaited<R>>[] {
+  map<T, R>(fn: (item: T, ...rest: never[]) => R, items: Iterable<T>, opts: SubmitOptions = {}): Future<Wire<Awaited<R>>>[] {
     this.checkOpen();
     const shipped = shipFunction(fn as (...a: never[]) => unknown);
     const name = taskName(opts.name ?? fn.name);
     const batch = randomToken();
     const tasks: TaskDef[] = [];
     const extra = new Map<string, TaskDef>();
+    const code = new Set(shipped.code);
     let i = 0;
     for (const item of items) {
       const key = `${name}-${batch}${(i++).toString(36).padStart(5, "0")}`;
-      tasks.push(makeTask(key, shipped.ref, this.replaceArgs([item], extra), shipped.code));
+      const args = this.replaceArgs([item], extra, code);
+      tasks.push(makeTask(key, shipped.ref, args, code.size === shipped.code.length ? shipped.code : [...code]));
     }
     this.sendGraph([...extra.values(), ...tasks], tasks.map((t) => t.key), opts);
-    return tasks.map((t) => this.futureFor<Awaited<R>>(t.key));
+    return tasks.map((t) => this.futureFor<Wire<Awaited<R>>>(t.key));
   }
 
   /** Starts computing Delayed values and returns Futures for them. */
@@ -431,14 +434,18 @@ export class Client implements FutureOwner {
 
   // ----------------------------------------------------------------- plumbing
 
-  private replaceArgs(args: unknown[], extra: Map<string, TaskDef>): unknown[] {
-    return replaceKeyed(args, (obj) => {
-      if (obj instanceof Delayed) {
-        for (const [k, t] of collectGraph([obj]).tasks) extra.set(k, t);
-      } else if (!(obj instanceof Future)) {
-        throw new TypeError(`unsupported keyed argument ${String(obj[TASK_KEY])}`);
-      }
-    }) as unknown[];
+  private replaceArgs(args: unknown[], extra: Map<string, TaskDef>, code: Set<string>): unknown[] {
+    return replaceKeyed(
+      args,
+      (obj) => {
+        if (obj instanceof Delayed) {
+          for (const [k, t] of collectGraph([obj]).tasks) extra.set(k, t);
+        } else if (!(obj instanceof Future)) {
+          throw new TypeError(`unsupported keyed argument ${String(obj[TASK_KEY])}`);
+        }
+      },
+      functionArgs(code, shipFunction),
+    ) as unknown[];
   }
 
   private sendGraph(tasks: TaskDef[], wanted: string[], opts: SubmitOptions): void {

@@ -30,8 +30,12 @@ export function builtinPath(rel: string): string {
   return join(CODE_ROOT, rel + EXT);
 }
 
+function fnCacheKey(ref: FnRef): string {
+  return ref.kind === "source" ? `s:${ref.source}` : ref.kind === "module" ? `m:${ref.hash}:${ref.name}` : `b:${ref.path}:${ref.name}`;
+}
+
 export async function resolveFn(ref: FnRef, codeDir: string): Promise<(...args: unknown[]) => unknown> {
-  const cacheKey = ref.kind === "source" ? `s:${ref.source}` : ref.kind === "module" ? `m:${ref.hash}:${ref.name}` : `b:${ref.path}:${ref.name}`;
+  const cacheKey = fnCacheKey(ref);
   const hit = fnCache.get(cacheKey);
   if (hit) return hit;
   let fn: unknown;
@@ -60,4 +64,9 @@ export async function resolveFn(ref: FnRef, codeDir: string): Promise<(...args: 
   }
   fnCache.set(cacheKey, fn as (...args: unknown[]) => unknown);
   return fn as (...args: unknown[]) => unknown;
+}
+
+/** A function already resolved in this thread, or undefined (then {@link resolveFn} loads it). */
+export function resolvedFn(ref: FnRef): ((...args: unknown[]) => unknown) | undefined {
+  return fnCache.get(fnCacheKey(ref));
 }

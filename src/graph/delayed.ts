@@ -12,8 +12,9 @@
  */
 import { shipFunction } from "../code/ship.ts";
 import type { FnRef } from "../code/fnref.ts";
+import type { Wire } from "../protocol/serialize.ts";
 import { TASK_KEY, replaceKeyed, type HasTaskKey } from "./refs.ts";
-import { makeTask, taskName, tokenize, type TaskDef } from "./task.ts";
+import { functionArgs, makeTask, taskName, tokenize, type TaskDef } from "./task.ts";
 
 export class Delayed<T = unknown> implements HasTaskKey {
   /** Phantom field carrying the result type. */
@@ -62,20 +63,25 @@ export interface DelayedOptions {
 function build<R>(fn: FnRef, code: string[], name: string, args: unknown[], explicitKey?: string): Delayed<R> {
   const inputs: Delayed[] = [];
   const futures: string[] = [];
-  const replaced = replaceKeyed(args, (obj) => {
-    if (obj instanceof Delayed) inputs.push(obj);
-    else futures.push(obj[TASK_KEY]);
-  }) as unknown[];
+  const extraCode = new Set(code);
+  const replaced = replaceKeyed(
+    args,
+    (obj) => {
+      if (obj instanceof Delayed) inputs.push(obj);
+      else futures.push(obj[TASK_KEY]);
+    },
+    functionArgs(extraCode, shipFunction),
+  ) as unknown[];
   const key = explicitKey ?? `${name}-${tokenize(fn, replaced)}`;
-  return new Delayed<R>(key, makeTask(key, fn, replaced, code), inputs, futures);
+  return new Delayed<R>(key, makeTask(key, fn, replaced, [...extraCode]), inputs, futures);
 }
 
 /** Wraps a function so that calls build a task graph instead of running. */
-export function delayed<A extends unknown[], R>(fn: (...args: A) => R, opts: DelayedOptions = {}): (...args: LazyArgs<A>) => Delayed<Awaited<R>> {
+export function delayed<A extends unknown[], R>(fn: (...args: A) => R, opts: DelayedOptions = {}): (...args: LazyArgs<A>) => Delayed<Wire<Awaited<R>>> {
   const shipped = shipFunction(fn as (...args: never[]) => unknown);
   const name = taskName(opts.name ?? (fn.name || "delayed"));
   const code = opts.code && opts.code.length > 0 ? [...new Set([...shipped.code, ...opts.code])] : shipped.code;
-  return (...args: LazyArgs<A>) => build<Awaited<R>>(shipped.ref, code, name, args as unknown[], opts.key);
+  return (...args: LazyArgs<A>) => build<Wire<Awaited<R>>>(shipped.ref, code, name, args as unknown[], opts.key);
 }
 
 /** All tasks needed for `roots`, keyed, plus the Future keys they rely on. */

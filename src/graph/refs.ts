@@ -16,7 +16,8 @@ export function isKeyed(v: unknown): v is HasTaskKey {
 }
 
 /** Returns `value` with keyed objects replaced by TaskRefs, and reports each keyed object found. */
-export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, depth = 0): unknown {
+export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, onFunction?: (fn: (...a: never[]) => unknown) => unknown, depth = 0): unknown {
+  if (typeof value === "function" && onFunction) return onFunction(value as (...a: never[]) => unknown);
   if (value === null || typeof value !== "object" || depth > 100) return value;
   if (isKeyed(value)) {
     found(value);
@@ -26,7 +27,7 @@ export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, d
   if (Array.isArray(value)) {
     let out: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
-      const r = replaceKeyed(value[i], found, depth + 1);
+      const r = replaceKeyed(value[i], found, onFunction, depth + 1);
       if (r !== value[i]) {
         out ??= value.slice();
         out[i] = r;
@@ -38,7 +39,7 @@ export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, d
     let changed = false;
     const m = new Map();
     for (const [k, v] of value) {
-      const r = replaceKeyed(v, found, depth + 1);
+      const r = replaceKeyed(v, found, onFunction, depth + 1);
       if (r !== v) changed = true;
       m.set(k, r);
     }
@@ -48,7 +49,7 @@ export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, d
     let changed = false;
     const s = new Set();
     for (const v of value) {
-      const r = replaceKeyed(v, found, depth + 1);
+      const r = replaceKeyed(v, found, onFunction, depth + 1);
       if (r !== v) changed = true;
       s.add(r);
     }
@@ -58,7 +59,7 @@ export function replaceKeyed(value: unknown, found: (obj: HasTaskKey) => void, d
   if (proto !== Object.prototype && proto !== null) return value;
   let out: Record<string, unknown> | null = null;
   for (const [k, v] of Object.entries(value)) {
-    const r = replaceKeyed(v, found, depth + 1);
+    const r = replaceKeyed(v, found, onFunction, depth + 1);
     if (r !== v) {
       out ??= { ...(value as Record<string, unknown>) };
       out[k] = r;

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { FnRef } from "../code/fnref.ts";
-import { collectRefs, serialize, TaskRef, type Payload } from "../protocol/serialize.ts";
+import { collectRefs, FnArg, serialize, TaskRef, type Payload } from "../protocol/serialize.ts";
 
 export interface TaskDef {
   key: string;
@@ -23,6 +23,29 @@ export function makeTask(key: string, fn: FnRef, args: unknown[], code: string[]
 
 export function specPayload(t: TaskDef): Payload {
   return serialize({ f: t.fn, a: t.args });
+}
+
+/**
+ * The function-replacing half of argument preparation: each function inside
+ * task arguments becomes an {@link FnArg} (shipped as a module export,
+ * builtin or source, like a task function), and the code bundles it needs
+ * are added to `code`; workers swap the functions back in while decoding
+ * the arguments (worker/thread.ts). Throws the shipping error, saying that
+ * it is about an argument.
+ */
+export function functionArgs(code: Set<string>, ship: (fn: (...a: never[]) => unknown) => { ref: FnRef; code: string[] }): (fn: (...a: never[]) => unknown) => FnArg {
+  return (fn) => {
+    let shipped: { ref: FnRef; code: string[] };
+    try {
+      shipped = ship(fn);
+    } catch (err) {
+      const e = err as Error;
+      e.message = `a task argument is a function that cannot be sent: ${e.message}`;
+      throw e;
+    }
+    for (const h of shipped.code) code.add(h);
+    return new FnArg(shipped.ref);
+  };
 }
 
 /** A deterministic token of a function reference and its arguments. */

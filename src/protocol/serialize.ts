@@ -18,6 +18,117 @@ export class TaskRef {
   constructor(readonly key: string) {}
 }
 
+/**
+ * Placeholder for "this function" inside task arguments: a reference to the
+ * function as the code layer ships it (`FnRef`: module export, builtin, or
+ * self-contained source). Workers replace it with the function itself
+ * before the call (see `resolveFnArgs` in code/resolve.ts).
+ */
+export class FnArg {
+  constructor(readonly ref: unknown) {}
+}
+
+/** How {@link registerClass} turns instances into data and back. */
+export interface ClassCodec<T> {
+  /** Name on the wire (default: the class's name); must be the same in every process. */
+  name?: string;
+  /** The data that travels (default: the instance's own enumerable fields). */
+  toWire?: (value: T) => unknown;
+  /** Rebuilds an instance (default: an object with the class's prototype and the fields assigned). */
+  fromWire?: (data: unknown) => T;
+}
+
+interface RegisteredClass {
+  name: string;
+  ctor: abstract new (...args: never[]) => unknown;
+  toWire: (v: unknown) => unknown;
+  fromWire: (d: unknown) => unknown;
+}
+/**
+ * The registry is per process (per thread), not per copy of this module: a
+ * user module bundled for workers, or a second install of the package, may
+ * carry its own copy of Shoal, and its `registerClass` must reach the
+ * serializer the worker uses.
+ */
+const registry = ((globalThis as Record<symbol, unknown>)[Symbol.for("shoal.classRegistry")] ??= {
+  byName: new Map<string, RegisteredClass>(),
+  byProto: new Map<object, RegisteredClass>(),
+}) as { byName: Map<string, RegisteredClass>; byProto: Map<object, RegisteredClass> };
+const classesByName = registry.byName;
+const classesByProto = registry.byProto;
+
+/**
+ * Lets instances of a class travel between processes as instances (methods
+ * included), as Dask lets users register serializers. Call it at the top
+ * level of the module that defines the class: workers import that module to
+ * run its tasks, and the client imports it to call them, so both sides know
+ * the class. Without it an instance arrives as a plain object (its fields
+ * only), which the result types say: see {@link Wire}.
+ *
+ * @example
+ * ```ts
+ * export class Point {
+ *   declare readonly [wireClass]: true;   // types: results keep their methods
+ *   constructor(readonly x: number, readonly y: number) {}
+ *   norm(): number { return Math.hypot(this.x, this.y); }
+ * }
+ * registerClass(Point);
+ * ```
+ */
+export function registerClass<T extends object>(ctor: abstract new (...args: never[]) => T, codec: ClassCodec<T> = {}): void {
+  if (typeof ctor !== "function" || typeof ctor.prototype !== "object") throw new TypeError("registerClass needs a class");
+  const name = codec.name ?? ctor.name;
+  if (!name) throw new TypeError("registerClass: an anonymous class needs { name }");
+  // a later registration of the name wins: a worker that imports a new
+  // version of the user's module (another bundle) must use the new class
+  const known = classesByName.get(name);
+  if (known) classesByProto.delete(known.ctor.prototype as object);
+  const proto = ctor.prototype as object;
+  const entry: RegisteredClass = {
+    name,
+    ctor,
+    toWire: (codec.toWire as ((v: unknown) => unknown) | undefined) ?? ((v) => ({ ...(v as object) })),
+    fromWire: (codec.fromWire as ((d: unknown) => unknown) | undefined) ?? ((d) => Object.assign(Object.create(proto) as object, d)),
+  };
+  classesByName.set(name, entry);
+  classesByProto.set(proto, entry);
+}
+
+/**
+ * Brand of classes registered with {@link registerClass}: a class that
+ * declares `declare readonly [wireClass]: true` keeps its type (methods
+ * included) in results; any other class instance is typed as what arrives,
+ * its data fields.
+ */
+export const wireClass: unique symbol = Symbol.for("shoal.wireClass");
+
+type Primitive = string | number | boolean | bigint | null | undefined | symbol;
+type AnyFunction = (...args: never[]) => unknown;
+
+/**
+ * The type of a value after it crossed the wire: functions dropped, class
+ * instances reduced to their data fields (unless registered and branded, see
+ * {@link registerClass}); Map, Set, Date, Error, typed arrays and Buffers
+ * arrive as themselves.
+ */
+export type Wire<T> = 0 extends 1 & T
+  ? T
+  : T extends Primitive
+    ? T
+    : T extends { readonly [wireClass]: true }
+      ? T
+      : T extends Date | Error | ArrayBufferView | ArrayBuffer
+        ? T
+        : T extends Map<infer K, infer V>
+          ? Map<Wire<K>, Wire<V>>
+          : T extends Set<infer V>
+            ? Set<Wire<V>>
+            : T extends AnyFunction
+              ? never
+              : T extends readonly unknown[]
+                ? { [I in keyof T]: Wire<T[I]> }
+                : { [K in keyof T as T[K] extends AnyFunction ? never : K]: Wire<T[K]> };
+
 /** Binary values at least this large travel as their own frame. */
 export const OUT_OF_BAND_BYTES = 16 * 1024;
 
@@ -28,6 +139,8 @@ const EXT_SET = 4;
 const EXT_BIGINT = 5;
 const EXT_ERROR = 7;
 const EXT_DATE = 8;
+const EXT_FN = 9;
+const EXT_CLASS = 10;
 
 // Typed array kinds; index in this table is the wire code.
 const VIEW_KINDS = [
@@ -43,6 +156,7 @@ interface EncodeContext {
 interface DecodeContext {
   frames: readonly Uint8Array[];
   resolve: ((key: string) => unknown) | undefined;
+  resolveFunction: ((ref: unknown) => unknown) | undefined;
 }
 
 function viewKind(v: ArrayBufferView): number {
@@ -105,6 +219,35 @@ function decodeBinary(data: Uint8Array, ctx: DecodeContext): unknown {
 }
 
 const codec = new ExtensionCodec<EncodeContext | DecodeContext>();
+
+// registered classes first: one of them may extend Map, Set or Error
+codec.register({
+  type: EXT_CLASS,
+  encode: (v, ctx) => {
+    if (classesByProto.size === 0 || typeof v !== "object" || v === null) return null;
+    const c = classesByProto.get(Object.getPrototypeOf(v) as object);
+    return c ? nested(ctx as EncodeContext).encode([c.name, c.toWire(v)]) : null;
+  },
+  decode: (data, _t, ctx) => {
+    const [name, fields] = nestedDecode(data, ctx as DecodeContext) as [string, unknown];
+    const c = classesByName.get(name);
+    if (!c) {
+      throw new TypeError(
+        `received an instance of class '${name}', which is not registered in this process: call registerClass(${name}) at the top level of the module that defines it, and import that module here`,
+      );
+    }
+    return c.fromWire(fields);
+  },
+});
+codec.register({
+  type: EXT_FN,
+  encode: (v, ctx) => (v instanceof FnArg ? nested(ctx as EncodeContext).encode(v.ref) : null),
+  decode: (data, _t, ctx) => {
+    const ref = nestedDecode(data, ctx as DecodeContext);
+    const f = (ctx as DecodeContext).resolveFunction;
+    return f ? f(ref) : new FnArg(ref);
+  },
+});
 
 codec.register({
   type: EXT_TASK_REF,
@@ -189,7 +332,7 @@ const encoder = new Encoder<EncodeContext>({
   extensionCodec: codec as ExtensionCodec<EncodeContext>,
   context: encodeCtx,
 });
-const decodeCtx: DecodeContext = { frames: [], resolve: undefined };
+const decodeCtx: DecodeContext = { frames: [], resolve: undefined, resolveFunction: undefined };
 const decoder = new Decoder<DecodeContext>({
   extensionCodec: codec as ExtensionCodec<DecodeContext>,
   context: decodeCtx,
@@ -203,6 +346,10 @@ export function serialize(value: unknown): Payload {
   try {
     const header = encoder.encode(checkTransferable(value));
     return { header, frames };
+  } catch (err) {
+    const where = err instanceof Error && /Unrecognized object/.test(err.message) ? findUnsendable(value, "value", 0) : null;
+    if (where !== null) throw new TypeError(`${where}, which cannot be sent between processes`, { cause: err });
+    throw err;
   } finally {
     encodeCtx.frames = saved;
   }
@@ -210,19 +357,23 @@ export function serialize(value: unknown): Payload {
 
 /**
  * Rebuilds a value from a payload. `resolve`, when given, replaces each
- * {@link TaskRef} with the value it names (the worker passes dependency results).
+ * {@link TaskRef} with the value it names (the worker passes dependency
+ * results); `resolveFunction`, each {@link FnArg} with what it returns.
  */
-export function deserialize(p: Payload, resolve?: (key: string) => unknown): unknown {
+export function deserialize(p: Payload, resolve?: (key: string) => unknown, resolveFunction?: (ref: unknown) => unknown): unknown {
   // Re-entrant: `resolve` may itself deserialize a dependency.
   const savedFrames = decodeCtx.frames;
   const savedResolve = decodeCtx.resolve;
+  const savedFn = decodeCtx.resolveFunction;
   decodeCtx.frames = p.frames;
   decodeCtx.resolve = resolve;
+  decodeCtx.resolveFunction = resolveFunction;
   try {
     return decoder.decode(p.header);
   } finally {
     decodeCtx.frames = savedFrames;
     decodeCtx.resolve = savedResolve;
+    decodeCtx.resolveFunction = savedFn;
   }
 }
 
@@ -235,6 +386,29 @@ function checkTransferable(value: unknown): unknown {
   }
   if (t === "symbol") throw new TypeError("a symbol cannot be sent between processes");
   return value;
+}
+
+/** Where in `value` the first thing that cannot travel is, as a path and a reason ("value.cb is a function: ..."). */
+function findUnsendable(value: unknown, path: string, depth: number): string | null {
+  if (depth > 100) return null;
+  if (typeof value === "function") {
+    return `${path} is a function (${value.name || "anonymous"}): a function travels only as a task's function or as a task argument (Shoal ships those as code), not inside a result or scattered data; send the data it needs instead`;
+  }
+  if (typeof value === "symbol") return `${path} is a symbol`;
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return null;
+  if (value instanceof Map) {
+    for (const [k, v] of value) {
+      const w = findUnsendable(k, `${path} (a Map key)`, depth + 1) ?? findUnsendable(v, `${path}.get(${JSON.stringify(String(k))})`, depth + 1);
+      if (w) return w;
+    }
+    return null;
+  }
+  const entries: [string, unknown][] = value instanceof Set ? [...value].map((v, i) => [`[set item ${i}]`, v]) : Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+  for (const [k, v] of entries) {
+    const w = findUnsendable(v, path + k, depth + 1);
+    if (w) return w;
+  }
+  return null;
 }
 
 /** Total bytes of a payload (header plus frames); the engine's one payload-size function (store, data plane, executor, scheduler). */

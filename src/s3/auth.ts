@@ -394,3 +394,34 @@ export function authenticate(input: AuthInput, users: UserDirectory): AuthResult
   const ph = header(input.headers, "x-amz-content-sha256");
   return { principal: ANONYMOUS, payload: payloadMode(ph) };
 }
+
+/**
+ * Verifies a header-signed SigV4 request whose payload hash the caller
+ * computed from the body: services such as Kinesis sign the body's SHA-256
+ * but send no `x-amz-content-sha256` header. Shared with `src/streams`.
+ * Returns the user; throws {@link S3Error} (`InvalidAccessKeyId`,
+ * `SignatureDoesNotMatch`, `RequestTimeTooSkewed`, `AuthorizationHeaderMalformed`,
+ * `AccessDenied`, `InvalidArgument`), which the caller maps to its own codes.
+ */
+export function verifySigV4Header(input: AuthInput, users: UserDirectory, authorization: string, payloadHash: string): S3User {
+  const parsed = parseAuthorizationHeader(authorization);
+  const { amzDate, ms } = requestTime(input.headers);
+  if (Number.isNaN(ms)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
+  const user = lookupUser(users, parsed.credential.accessKey);
+  checkSignature({
+    input,
+    user,
+    cred: parsed.credential,
+    amzDate,
+    signedHeaders: parsed.signedHeaders,
+    canonicalQuery: canonicalQueryString(input.params),
+    payloadHash,
+    signature: parsed.signature,
+  });
+  if (Math.abs(input.now - ms) > MAX_SKEW_MS) {
+    throw new S3Error("RequestTimeTooSkewed", undefined, {
+      extra: { RequestTime: amzDate, ServerTime: new Date(input.now).toISOString() },
+    });
+  }
+  return user;
+}

@@ -14,8 +14,8 @@
  * worker asks for its bytes (`encode`) when they must leave the thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { resolveFn } from "../code/resolve.ts";
-import type { TaskSpec } from "../code/fnref.ts";
+import { resolvedFn, resolveFn } from "../code/resolve.ts";
+import type { FnRef, TaskSpec } from "../code/fnref.ts";
 import { deserialize, payloadBytes, serialize, type Payload } from "../protocol/serialize.ts";
 import { errorToRecord } from "../utils/error-record.ts";
 
@@ -138,7 +138,16 @@ async function run(t: ThreadTask): Promise<void> {
       return v;
     };
     // Two passes: decode without resolving (to find the function), then args.
-    const spec = deserialize(t.spec, resolve) as TaskSpec;
+    // functions among the arguments (FnArgs) come from this thread's function
+    // cache; one not loaded yet is loaded and the spec decoded again (the
+    // dependencies it decoded are in `local` by then)
+    const missing: FnRef[] = [];
+    const fnArg = (ref: unknown): unknown => resolvedFn(ref as FnRef) ?? (missing.push(ref as FnRef), null);
+    let spec = deserialize(t.spec, resolve, fnArg) as TaskSpec;
+    if (missing.length > 0) {
+      for (const r of missing.splice(0)) await resolveFn(r, codeDir);
+      spec = deserialize(t.spec, resolve, fnArg) as TaskSpec;
+    }
     const fn = await resolveFn(spec.f, codeDir);
     let value = fn(...spec.a);
     if (value && typeof (value as Promise<unknown>).then === "function") value = await value;
