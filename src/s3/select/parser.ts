@@ -358,7 +358,7 @@ class Parser {
       default:
         break;
     }
-    if (RESERVED.has(lower)) this.fail("ParseUnexpectedToken", `unexpected keyword ${tok.text.toUpperCase()}`);
+    if (RESERVED.has(lower)) this.fail("ParseExpectedExpression", `expected an expression but found '${tok.text.toUpperCase()}'`);
     if (this.isOp("(", this.peek())) return this.call(tok);
     this.i++;
     const steps = this.pathSteps(false);
