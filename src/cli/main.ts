@@ -15,6 +15,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   mr: { summary: "run MapReduce jobs (mrjob-style job modules or Hadoop Streaming commands)", load: () => import("./mr.ts") },
   ssh: { summary: "start a scheduler and workers on several hosts over SSH", load: () => import("./ssh.ts") },
   s3: { summary: "S3-compatible object storage server (shoal s3 serve)", load: () => import("./s3.ts") },
+  streams: { summary: "Kinesis-compatible stream server (shoal streams serve)", load: () => import("./streams.ts") },
   mpirun: { summary: "run an SPMD program (shoal/mpi) on N ranks", load: () => import("./mpirun.ts") },
   datasets: { summary: "generate data sets (shoal datasets stacklite --out DIR)", load: () => import("./datasets.ts") },
 };

@@ -1,0 +1,17 @@
+/** What every operation handler gets: the store, the clock, the iterator key and optional quotas. */
+import type { Limiter } from "./limits.ts";
+import type { StreamStore } from "./store.ts";
+import type { Body } from "./validate.ts";
+
+export interface OpContext {
+  store: StreamStore;
+  clock: () => number;
+  /** HMAC key that signs shard iterators (persisted, so iterators survive a restart). */
+  iteratorKey: Buffer;
+  limiter: Limiter | undefined;
+  /** Most open shards per account (LimitExceededException above it). */
+  shardLimit: number;
+}
+
+/** An operation: request body in, response body out. */
+export type Operation = (ctx: OpContext, body: Body) => Promise<Record<string, unknown>> | Record<string, unknown>;
