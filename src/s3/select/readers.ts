@@ -39,6 +39,7 @@ export class CsvReader {
   feed(text: string, last: boolean, emit: (fields: string[]) => boolean): boolean {
     const s = this.carry.length === 0 ? text : this.carry + text;
     const rd = this.rd;
+    if ((this.quote === "" || s.indexOf(this.quote) < 0) && (this.esc === "" || s.indexOf(this.esc) < 0)) return this.feedPlain(s, last, emit);
     let pos = 0;
     for (;;) {
       let nl = s.indexOf(rd, pos);
@@ -64,6 +65,31 @@ export class CsvReader {
         return true;
       }
     }
+  }
+
+  /** A block without quote or escape characters: native splits only. */
+  private feedPlain(s: string, last: boolean, emit: (fields: string[]) => boolean): boolean {
+    const rd = this.rd;
+    const end = last ? s.length : s.lastIndexOf(rd);
+    if (end < 0) {
+      this.carry = s;
+      if (s.length > MAX_RECORD) throw new SelectError("OverMaxRecordSize", `a CSV record is longer than ${MAX_RECORD} characters`);
+      return true;
+    }
+    this.carry = last ? "" : s.slice(end + rd.length);
+    const recs = s.slice(0, end).split(rd);
+    const fd = this.fd;
+    const comment = this.comment.length === 1 ? this.comment.charCodeAt(0) : -1;
+    for (let i = 0; i < recs.length; i++) {
+      const rec = recs[i]!;
+      if (rec.length === 0 || rec.charCodeAt(0) === comment) continue;
+      if (rec.length > MAX_RECORD) throw new SelectError("OverMaxRecordSize", `a CSV record is longer than ${MAX_RECORD} characters`);
+      if (!emit(rec.split(fd))) {
+        this.carry = "";
+        return false;
+      }
+    }
+    return true;
   }
 
   /** With AllowQuotedRecordDelimiter: the first record delimiter after `pos` outside quotes, or -1. */

@@ -56,7 +56,10 @@ export function fromJson(v: unknown): Value {
 }
 
 /** A string that spells a number as INT or FLOAT, else undefined. */
+const PLAIN_INT_RE = /^[+-]?\d{1,15}$/;
+
 export function parseNumber(s: string): bigint | number | undefined {
+  if (PLAIN_INT_RE.test(s)) return BigInt(s);
   if (INT_RE.test(s)) return BigInt(s.trim());
   if (NUM_RE.test(s)) return Number(s);
   return undefined;
