@@ -41,7 +41,7 @@ async function generate(path: string, bytes: number): Promise<void> {
     written += s.length;
     if (!out.write(s)) await new Promise((r) => out.once("drain", r));
   }
-  await new Promise((r) => out.end(r));
+  await new Promise<void>((r) => out.end(() => r()));
 }
 
 const csvPath = values.csv ?? join(dir, "data.csv");
