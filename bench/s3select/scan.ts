@@ -39,7 +39,7 @@ async function generate(path: string, bytes: number): Promise<void> {
     let s = "";
     for (let i = 0; i < 20_000; i++) s += `${id++},${rnd() % 1000},${words[rnd() % 8]},${(rnd() % 100000) / 100}\n`;
     written += s.length;
-    if (!out.write(s)) await new Promise((r) => out.once("drain", r));
+    if (!out.write(s)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
 }
