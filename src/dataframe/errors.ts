@@ -88,3 +88,22 @@ export class EngineError extends Error {
     this.operation = operation;
   }
 }
+
+/**
+ * An expression applied to a column of the wrong type, or a cast that does
+ * not fit a value: names the column (the expression's output name), the
+ * types, and for a cast the first bad value and its row in the partition.
+ * Not retriable: the program or the data must change.
+ */
+export class ExpressionTypeError extends Error {
+  override readonly name = "ExpressionTypeError";
+  readonly retriable = false;
+  constructor(
+    message: string,
+    readonly column: string,
+    readonly info: { from?: string; to?: string; value?: unknown; row?: number; count?: number } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

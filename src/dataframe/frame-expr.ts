@@ -19,9 +19,9 @@
  * @module
  */
 import pl from "nodejs-polars";
-import { DataFrameArgumentError } from "./errors.ts";
+import { DataFrameArgumentError, ExpressionTypeError } from "./errors.ts";
 import type { Frame } from "./engine.ts";
-import { fromPolarsType, toPolarsType, type ColumnType } from "./schema.ts";
+import { fromPolarsType, isCategorical, toPolarsType, type ColumnType } from "./schema.ts";
 
 /** A literal value in an expression. */
 export type LitValue = number | string | boolean | null;
@@ -42,7 +42,7 @@ export type ExprNode =
   | { t: "bin"; op: BinaryOp; l: ExprNode; r: ExprNode }
   | { t: "un"; op: UnaryOp; e: ExprNode }
   | { t: "fillNull"; e: ExprNode; v: ExprNode }
-  | { t: "cast"; e: ExprNode; to: ColumnType }
+  | { t: "cast"; e: ExprNode; to: ColumnType; strict?: false }
   | { t: "alias"; e: ExprNode; name: string }
   | { t: "str"; op: StrOp; e: ExprNode; args: LitValue[] }
   | { t: "dt"; op: DtOp; e: ExprNode; format: string | null }
@@ -129,7 +129,15 @@ export class Expr {
   ceil(): Expr { return this.un("ceil"); }
   /** Replace missing values (null, and NaN in float columns). */
   fillNull(value: ExprLike): Expr { return new Expr({ t: "fillNull", e: this.node, v: node(value) }); }
-  cast(to: ColumnType): Expr { return new Expr({ t: "cast", e: this.node, to }); }
+  /**
+   * Converts to another type. Strict by default, as pandas' `astype` and
+   * polars' `cast`: a value that does not convert (text "abc" to int64, NaN
+   * to int64) raises an {@link ExpressionTypeError} naming the column, the
+   * first bad value and its row; `{ strict: false }` makes such values null.
+   */
+  cast(to: ColumnType, opts: { strict?: boolean } = {}): Expr {
+    return new Expr(opts.strict === false ? { t: "cast", e: this.node, to, strict: false } : { t: "cast", e: this.node, to });
+  }
   alias(name: string): Expr { return new Expr({ t: "alias", e: this.node, name }); }
   isIn(values: readonly LitValue[]): Expr { return new Expr({ t: "isIn", e: this.node, values: [...values] }); }
   get str(): StrNamespace { return new StrNamespace(this); }
@@ -196,7 +204,12 @@ export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
       return pl.col(n.name);
     case "lit": return litExpr(n.value);
     case "alias": return compileExpr(n.e, df).alias(n.name);
-    case "cast": return compileExpr(n.e, df).cast(toPolarsType(n.to));
+    case "cast": {
+      const inner = compileExpr(n.e, df);
+      const to = toPolarsType(n.to);
+      if (df !== undefined && n.strict !== false) checkCast(n, inner, to, df);
+      return inner.cast(to);
+    }
     case "fillNull": {
       const e = compileExpr(n.e, df);
       return (isFloatCol(n.e, df) ? e.fillNan(null) : e).fillNull(compileExpr(n.v, df));
@@ -206,9 +219,60 @@ export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
     case "bin": return compileBinary(n.op, compileExpr(n.l, df), compileExpr(n.r, df));
     case "un": return compileUnary(n.op, compileExpr(n.e, df), isFloatCol(n.e, df));
     // text stored as categorical ("category" dtype) is text to string operations
-    case "str": return compileStr(n.op, compileExpr(n.e, df).cast(pl.Utf8), n.args);
-    case "dt": return compileDt(n.op, compileExpr(n.e, df).cast(pl.Utf8), n.format);
+    case "str": return compileStr(n.op, textInput(`str.${n.op}`, n.e, df), n.args);
+    case "dt": return compileDt(n.op, textInput(`dt.${n.op}`, n.e, df), n.format);
   }
+}
+
+/** The polars dtype of an expression over a partition (evaluated on none of its rows). */
+function dtypeOf(e: pl.Expr, df: Frame): pl.DataType {
+  return df.head(0).select(e.alias("__dtype")).getColumn("__dtype").dtype;
+}
+
+function typeLabel(dt: pl.DataType): string {
+  return isCategorical(dt) ? "utf8 (categorical)" : fromPolarsType(dt);
+}
+
+/**
+ * The input of a string or date-text operation: text, or text stored as
+ * categorical. Any other type is a mistake (pandas: "Can only use .str
+ * accessor with string values"), not something to turn into text silently.
+ */
+function textInput(what: string, n: ExprNode, df: Frame | undefined): pl.Expr {
+  const e = compileExpr(n, df);
+  if (df !== undefined) {
+    const dt = dtypeOf(e, df);
+    const t = fromPolarsType(dt);
+    if (t !== "utf8" && t !== "null") {
+      const name = outputName(n);
+      throw new ExpressionTypeError(`${what} needs a text column, but '${name}' is ${t}; convert it first with col("${name}").cast("utf8")`, name, { from: t, to: "utf8" });
+    }
+  }
+  return e.cast(pl.Utf8);
+}
+
+/**
+ * A strict cast: finds the first value that the cast would turn into null.
+ * Widening casts (to text, integer to float) cannot fail and are not checked.
+ */
+function checkCast(n: Extract<ExprNode, { t: "cast" }>, inner: pl.Expr, to: pl.DataType, df: Frame): void {
+  const from = dtypeOf(inner, df);
+  const f = fromPolarsType(from);
+  if (n.to === "utf8" || n.to === "null" || f === "null" || (f === n.to && !isCategorical(from)) || ((f === "int64" || f === "bool") && (n.to === "float64" || n.to === "int64"))) return;
+  const both = df.select(inner.alias("v"), inner.cast(to).alias("c"));
+  const indexed = (both as unknown as { withRowCount(name: string): Frame }).withRowCount("__row");
+  const bad = indexed.filter(pl.col("v").isNotNull().and(pl.col("c").isNull()).and(f === "float64" ? pl.col("v").isNan().not() : pl.lit(true)));
+  const nanBad = f === "float64" && n.to !== "float64" ? indexed.filter(pl.col("v").isNan()) : null;
+  const hit = bad.height > 0 ? bad : nanBad !== null && nanBad.height > 0 ? nanBad : null;
+  if (hit === null) return;
+  const first = hit.head(1).toRecords()[0] as { __row: number; v: unknown };
+  const name = outputName(n.e);
+  throw new ExpressionTypeError(
+    `cannot cast column '${name}' from ${typeLabel(from)} to ${n.to}: ${JSON.stringify(first.v)} at row ${first.__row} of its partition ` +
+      `(${hit.height} of ${df.height} values there do not convert); fix the data, or use .cast("${n.to}", { strict: false }) to get null for them`,
+    name,
+    { from: typeLabel(from), to: n.to, value: first.v, row: first.__row, count: hit.height },
+  );
 }
 
 function compileBinary(op: BinaryOp, l: pl.Expr, r: pl.Expr): pl.Expr {
