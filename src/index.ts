@@ -26,7 +26,7 @@ export { DataFrame, type FrameMergeOptions, type FrameGroupByOptions, type Frame
 export { readCsv, readJsonLines, readParquet, fromFrame, fromRecords, DEFAULT_BLOCKSIZE, type ReadCsvOptions, type ReadJsonLinesOptions } from "./dataframe/frame-read.ts";
 export { compute, setDefaultClient, LazyScalar, type Computable, type Computed } from "./dataframe/frame-compute.ts";
 export { col, lit, when, Expr, type ExprNode, type ColumnOrExpr } from "./dataframe/frame-expr.ts";
-export { CsvParseError, DataFrameArgumentError, EngineError } from "./dataframe/errors.ts";
+export { CsvParseError, DataFrameArgumentError, EngineError, ExpressionTypeError } from "./dataframe/errors.ts";
 export type { ColumnType, Schema } from "./dataframe/schema.ts";
 export type { Frame } from "./dataframe/engine.ts";
 export { generateStacklite, type StackliteOptions, type StackliteResult } from "./datasets/stacklite.ts";
