@@ -1,0 +1,11 @@
+/**
+ * `shoal/elastic`: workers that come and go with the work.
+ *
+ * - {@link pool} / {@link mapConcurrent}: `multiprocessing.Pool.map` and
+ *   bounded-concurrency async maps (also exported from `shoal`).
+ *
+ * @module
+ */
+export { pool, Pool, defaultChunksize, type PoolOptions, type PoolMapOptions } from "./pool.ts";
+export { mapConcurrent, type MapConcurrentOptions } from "./concurrent.ts";
+export { ElasticArgumentError, LauncherError, RetireError, SlurmError } from "./errors.ts";
