@@ -154,6 +154,20 @@ describe("S3 Select with the AWS SDK v3", () => {
     assert.equal(range.code, "InvalidScanRange");
   });
 
+  it("checks s3:GetObject and stops reading once LIMIT is reached", async () => {
+    const anon = t.anonymous();
+    const denied = await s3Error(
+      anon.send(new SelectObjectContentCommand({ Bucket: bucket, Key: "people.csv", ExpressionType: "SQL", Expression: "SELECT * FROM S3Object", InputSerialization: { CSV: {} }, OutputSerialization: { CSV: {} } })),
+    );
+    assert.equal(denied.code, "AccessDenied");
+    const big = Buffer.alloc(8 << 20, "x,1\n");
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "big.csv", Body: big }));
+    const r = await select({ Key: "big.csv", InputSerialization: { CSV: {} }, Expression: "SELECT _2 FROM S3Object LIMIT 5" });
+    assert.equal(r.records, "1\n1\n1\n1\n1\n");
+    const st = r.stats[0] as { BytesScanned: number };
+    assert.ok(st.BytesScanned <= 1 << 20, `scanned ${st.BytesScanned} bytes of ${big.length}`);
+  });
+
   it("turns a failure after the stream started into an error event", async () => {
     const err = await s3Error(select({ Expression: "SELECT CAST(s.name AS INT) FROM S3Object s" }));
     assert.equal(err.code, "CastFailed");
