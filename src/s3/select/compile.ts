@@ -42,6 +42,8 @@ export interface Compiled {
   /** For aggregate queries: feed each matching row, then read `project` with `finish()`. */
   aggregate: { add(row: unknown): void; finish(): Value[] } | undefined;
   limit: number | undefined;
+  /** CSV: how many leading fields the query reads (undefined: all of them, for `SELECT *`). */
+  fieldsUsed: number | undefined;
 }
 
 const POSITIONAL = /^_(\d+)$/;
@@ -53,6 +55,7 @@ class Compiler {
   private readonly headerLower = new Map<string, number>();
   private readonly accs: Accumulator[] = [];
   private aggMode = false;
+  private fieldsUsed = 0;
   private inAgg = false;
   private readonly tableAlias: string | undefined;
 
@@ -80,7 +83,7 @@ class Compiler {
       this.fail("InvalidDataSource", "a path after S3Object applies only to JSON input", q.from.pos);
     }
     if (q.items === "star") {
-      return { where: q.where && this.compileWhere(q.where), names: [], project: undefined, aggregate: undefined, limit: q.limit };
+      return { where: q.where && this.compileWhere(q.where), names: [], project: undefined, aggregate: undefined, limit: q.limit, fieldsUsed: undefined };
     }
     this.aggMode = q.items.some((it) => hasAggregate(it.expr));
     const where = q.where && this.compileWhere(q.where);
@@ -93,13 +96,15 @@ class Compiler {
         if (it.alias !== undefined) this.expanding.pop();
       }
     });
-    if (!this.aggMode) return { where, names, project, aggregate: undefined, limit: q.limit };
+    const fieldsUsed = this.fieldsUsed;
+    if (!this.aggMode) return { where, names, project, aggregate: undefined, limit: q.limit, fieldsUsed };
     const accs = this.accs;
     return {
       where,
       names,
       project,
       limit: q.limit,
+      fieldsUsed,
       aggregate: {
         add: (row) => {
           for (const a of accs) accumulate(a, row);
@@ -411,6 +416,7 @@ class Compiler {
       );
     }
     const i = index;
+    this.fieldsUsed = Math.max(this.fieldsUsed, i + 1);
     if (rest.length > 0) return () => MISSING;
     return (row) => {
       const v = (row as string[])[i];

@@ -53,7 +53,12 @@ export class SelectEngine {
       this.json = input.kind === "parquet" || input.type === "LINES" ? new JsonLinesReader() : new JsonDocumentReader();
       this.headerPending = false;
     }
-    if (!this.headerPending) this.compiled = compileQuery(req.query, this.schema(), this.now);
+    if (!this.headerPending) this.setCompiled(compileQuery(req.query, this.schema(), this.now));
+  }
+
+  private setCompiled(c: Compiled): void {
+    this.compiled = c;
+    if (this.csv) this.csv.fieldLimit = c.fieldsUsed;
   }
 
   /** Compiles the query against a schema without data, to report errors before any response is sent. */
@@ -72,7 +77,7 @@ export class SelectEngine {
     if (!this.headerPending) return;
     this.headerPending = false;
     if (this.req.input.kind === "csv" && this.req.input.csv.fileHeaderInfo === "USE") this.header = fields ?? [];
-    this.compiled = compileQuery(this.req.query, this.schema(), this.now);
+    this.setCompiled(compileQuery(this.req.query, this.schema(), this.now));
   }
 
   /** Feeds decoded text; `last` marks the end of the input. */

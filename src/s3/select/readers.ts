@@ -21,6 +21,8 @@ export class CsvReader {
   private readonly esc: string;
   private readonly comment: string;
   private readonly allowQuotedRd: boolean;
+  /** Fields the query reads; the rest of a record is not split (`String.split`'s limit). */
+  fieldLimit: number | undefined;
 
   constructor(opts: CsvInput) {
     this.rd = opts.recordDelimiter;
@@ -84,7 +86,7 @@ export class CsvReader {
       const rec = recs[i]!;
       if (rec.length === 0 || rec.charCodeAt(0) === comment) continue;
       if (rec.length > MAX_RECORD) throw new SelectError("OverMaxRecordSize", `a CSV record is longer than ${MAX_RECORD} characters`);
-      if (!emit(rec.split(fd))) {
+      if (!emit(this.fieldLimit === undefined ? rec.split(fd) : rec.split(fd, this.fieldLimit))) {
         this.carry = "";
         return false;
       }
