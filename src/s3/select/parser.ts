@@ -106,6 +106,7 @@ class Parser {
     } else {
       items = [this.selectItem()];
       while (this.acceptOp(",")) items.push(this.selectItem());
+      if (items.length === 1 && items[0]!.expr.k === "star" && items[0]!.alias === undefined) items = "star"; // SELECT s.*
     }
     this.expectKw("from");
     const from = this.source();
