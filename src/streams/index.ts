@@ -13,3 +13,7 @@ export { KinesisError, type KinesisErrorType, StreamsClientError } from "./error
 export { AWS_LIMITS, type Limits } from "./limits.ts";
 export type { FsyncPolicy } from "./segment.ts";
 export { MAX_HASH_KEY, partitionKeyHash } from "./hash.ts";
+export { type Batch, type ReadOptions, type StartPosition, type StreamRecord, read } from "./consumer.ts";
+export { type CheckpointStore, FileCheckpointStore, MemoryCheckpointStore, SHARD_END } from "./checkpoints.ts";
+export { type Credentials, KinesisHttpClient } from "./client.ts";
+export { type StreamToBagOptions, type Window, parseDuration, streamToBag } from "./micro-batch.ts";
