@@ -41,6 +41,11 @@ export class SelectEngine {
   private done = false;
   private out: string[] = [];
   private starNames: string[] = [];
+  /** The current CSV record's text when it had no quotes or escapes. */
+  private raw: string | undefined;
+  /** `SELECT *` may copy a plain record as it is (CSV to CSV, same field delimiter, ASNEEDED). */
+  private readonly rawStar: ((raw: string) => boolean) | undefined;
+  private readonly rawEnd: string;
 
   constructor(private readonly req: SelectRequest) {
     this.writer = rowWriter(req.output);
@@ -52,6 +57,14 @@ export class SelectEngine {
       // Parquet arrives as JSON LINES text (see parquet.ts).
       this.json = input.kind === "parquet" || input.type === "LINES" ? new JsonLinesReader() : new JsonDocumentReader();
       this.headerPending = false;
+    }
+    const o = req.output;
+    this.rawEnd = o.kind === "csv" ? o.recordDelimiter : "";
+    if (input.kind === "csv" && o.kind === "csv" && o.quoteFields === "ASNEEDED" && o.fieldDelimiter === input.csv.fieldDelimiter) {
+      // A plain record has no input quote or escape characters and no input record delimiter; it still must not hold the output's.
+      const q = o.quoteCharacter;
+      const rd = o.recordDelimiter;
+      this.rawStar = (raw) => raw.indexOf("\n") < 0 && raw.indexOf("\r") < 0 && (q === "" || raw.indexOf(q) < 0) && raw.indexOf(rd) < 0;
     }
     if (!this.headerPending) this.setCompiled(compileQuery(req.query, this.schema(), this.now));
   }
@@ -83,7 +96,7 @@ export class SelectEngine {
   /** Feeds decoded text; `last` marks the end of the input. */
   feed(text: string, last: boolean): FeedResult {
     if (!this.done) {
-      if (this.csv) this.csv.feed(text, last, (f) => this.csvRecord(f));
+      if (this.csv) this.csv.feed(text, last, (f, raw) => this.csvRecord(f, raw));
       else this.json!.feed(text, last, (d) => this.document(d));
     }
     if (last && !this.done) this.finish();
@@ -97,11 +110,12 @@ export class SelectEngine {
     return this.header;
   }
 
-  private csvRecord(fields: string[]): boolean {
+  private csvRecord(fields: string[], raw: string | undefined): boolean {
     if (this.headerPending) {
       this.setHeader(fields);
       return true;
     }
+    this.raw = raw;
     return this.row(fields, fields);
   }
 
@@ -137,6 +151,8 @@ export class SelectEngine {
 
   private star(row: unknown, csvFields: string[] | undefined): string {
     if (csvFields !== undefined) {
+      const raw = this.raw;
+      if (raw !== undefined && this.rawStar !== undefined && this.rawStar(raw)) return raw + this.rawEnd;
       if (this.starNames.length < csvFields.length) {
         for (let i = this.starNames.length; i < csvFields.length; i++) this.starNames.push(this.header?.[i] ?? `_${i + 1}`);
       }

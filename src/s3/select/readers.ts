@@ -34,11 +34,12 @@ export class CsvReader {
   }
 
   /**
-   * Feeds text; calls `emit` with each complete record's fields. `emit`
+   * Feeds text; calls `emit` with each complete record's fields (and, for a
+   * record without quotes or escapes, its raw text). `emit`
    * returning false stops reading (LIMIT reached). `last` marks the end of
    * input, where a record without a trailing delimiter still counts.
    */
-  feed(text: string, last: boolean, emit: (fields: string[]) => boolean): boolean {
+  feed(text: string, last: boolean, emit: (fields: string[], raw?: string) => boolean): boolean {
     const s = this.carry.length === 0 ? text : this.carry + text;
     const rd = this.rd;
     if ((this.quote === "" || s.indexOf(this.quote) < 0) && (this.esc === "" || s.indexOf(this.esc) < 0)) return this.feedPlain(s, last, emit);
@@ -70,7 +71,7 @@ export class CsvReader {
   }
 
   /** A block without quote or escape characters: native splits only. */
-  private feedPlain(s: string, last: boolean, emit: (fields: string[]) => boolean): boolean {
+  private feedPlain(s: string, last: boolean, emit: (fields: string[], raw?: string) => boolean): boolean {
     const rd = this.rd;
     const end = last ? s.length : s.lastIndexOf(rd);
     if (end < 0) {
@@ -86,7 +87,7 @@ export class CsvReader {
       const rec = recs[i]!;
       if (rec.length === 0 || rec.charCodeAt(0) === comment) continue;
       if (rec.length > MAX_RECORD) throw new SelectError("OverMaxRecordSize", `a CSV record is longer than ${MAX_RECORD} characters`);
-      if (!emit(this.fieldLimit === undefined ? rec.split(fd) : rec.split(fd, this.fieldLimit))) {
+      if (!emit(this.fieldLimit === undefined ? rec.split(fd) : rec.split(fd, this.fieldLimit), rec)) {
         this.carry = "";
         return false;
       }

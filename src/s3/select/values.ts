@@ -56,10 +56,26 @@ export function fromJson(v: unknown): Value {
 }
 
 /** A string that spells a number as INT or FLOAT, else undefined. */
-const PLAIN_INT_RE = /^[+-]?\d{1,15}$/;
+/** Digits with an optional sign, short enough to be exact as a double: the common CSV case, without a regex. */
+function plainInt(s: string): bigint | undefined {
+  const n = s.length;
+  if (n === 0 || n > 15) return undefined;
+  let i = 0;
+  const c0 = s.charCodeAt(0);
+  if (c0 === 45 || c0 === 43) {
+    if (n === 1) return undefined;
+    i = 1;
+  }
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return BigInt(Number(s));
+}
 
 export function parseNumber(s: string): bigint | number | undefined {
-  if (PLAIN_INT_RE.test(s)) return BigInt(s);
+  const fast = plainInt(s);
+  if (fast !== undefined) return fast;
   if (INT_RE.test(s)) return BigInt(s.trim());
   if (NUM_RE.test(s)) return Number(s);
   return undefined;
