@@ -3,7 +3,7 @@
  * chunks and prints MB/s per query (per wall second and per CPU second, the
  * latter steadier on a loaded machine), to separate engine cost from transport.
  *
- *     node --import tsx bench/s3select/engine-profile.ts FILE.csv
+ *     node --import tsx bench/s3select/engine-profile.ts FILE.csv    (QUERY=text runs only the queries containing it)
  */
 import { createReadStream, statSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
@@ -17,7 +17,7 @@ for (const sql of [
   "SELECT s.id, s.word FROM S3Object s WHERE CAST(s.score AS INT) >= 990",
   "SELECT COUNT(*) FROM S3Object s WHERE s.word LIKE 'ch%'",
   "SELECT * FROM S3Object",
-]) {
+].filter((q) => process.env.QUERY === undefined || q.includes(process.env.QUERY))) {
   const req: SelectRequest = {
     expression: sql,
     query: parseQuery(sql),

@@ -181,36 +181,35 @@ function parseJson(text: string): unknown {
 /**
  * Splits a JSON DOCUMENT stream (one or more top-level values, separated
  * by whitespace) into parsed values. The scanner keeps its state between
- * chunks, so each character is looked at once.
+ * chunks and looks at each character once; the text of a value that spans
+ * chunks is kept as pieces and joined once, when the value ends.
  */
 export class JsonDocumentReader {
-  private buf = "";
-  private scan = 0; // next index of buf to scan
-  private start = -1; // start of the current value in buf
+  private pieces: string[] = []; // earlier chunks' parts of the value in progress
+  private held = 0; // their total length
   private depth = 0;
   private inString = false;
   private escaped = false;
   private scalar = false;
+  private inValue = false;
 
   feed(text: string, last: boolean, emit: (doc: unknown) => boolean): boolean {
-    this.buf = this.buf.length === 0 ? text : this.buf + text;
-    const s = this.buf;
-    let i = this.scan;
-    for (; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+    let start = this.inValue ? 0 : -1; // start of the value in progress within `text`
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
       if (this.inString) {
         if (this.escaped) this.escaped = false;
         else if (c === 92) this.escaped = true;
         else if (c === 34) {
           this.inString = false;
-          if (this.depth === 0 && !this.emitValue(s, i + 1, emit)) return false;
+          if (this.depth === 0 && !this.emitValue(text, start, i + 1, emit)) return false;
         }
         continue;
       }
       if (this.scalar) {
         if (c === 32 || c === 10 || c === 13 || c === 9 || c === 123 || c === 91 || c === 44) {
           this.scalar = false;
-          if (!this.emitValue(s, i, emit)) return false;
+          if (!this.emitValue(text, start, i, emit)) return false;
           i--; // look at this character again
         }
         continue;
@@ -220,53 +219,60 @@ export class JsonDocumentReader {
         case 10:
         case 13:
         case 9:
+        case 44: // commas between top-level values are tolerated
+          if (this.depth === 0) break;
           break;
         case 34:
-          if (this.depth === 0) this.start = i;
+          if (this.depth === 0) start = this.begin(i);
           this.inString = true;
           break;
         case 123:
         case 91:
-          if (this.depth === 0) this.start = i;
+          if (this.depth === 0) start = this.begin(i);
           this.depth++;
           break;
         case 125:
         case 93:
           this.depth--;
           if (this.depth < 0) throw new SelectError("JSONParsingError", "unbalanced ']' or '}' in the JSON document");
-          if (this.depth === 0 && !this.emitValue(s, i + 1, emit)) return false;
-          break;
-        case 44:
-          if (this.depth === 0) break; // tolerate commas between top-level values
+          if (this.depth === 0 && !this.emitValue(text, start, i + 1, emit)) return false;
           break;
         default:
           if (this.depth === 0) {
-            this.start = i;
+            start = this.begin(i);
             this.scalar = true;
           }
       }
+      if (!this.inValue) start = -1;
     }
     if (last) {
       if (this.scalar) {
         this.scalar = false;
-        if (!this.emitValue(s, s.length, emit)) return false;
+        if (!this.emitValue(text, start, text.length, emit)) return false;
       }
       if (this.depth !== 0 || this.inString) throw new SelectError("TruncatedInput", "the JSON document ended inside a value");
-      this.buf = "";
       return true;
     }
-    // Keep only the value in progress.
-    const keep = this.start >= 0 ? this.start : s.length;
-    this.buf = s.slice(keep);
-    this.scan = i - keep;
-    if (this.start >= 0) this.start = 0;
-    if (this.buf.length > MAX_DOCUMENT) throw new SelectError("OverMaxRecordSize", `a JSON value is longer than ${MAX_DOCUMENT} characters`);
+    if (this.inValue) {
+      const part = text.slice(Math.max(0, start));
+      this.pieces.push(part);
+      this.held += part.length;
+      if (this.held > MAX_DOCUMENT) throw new SelectError("OverMaxRecordSize", `a JSON value is longer than ${MAX_DOCUMENT} characters`);
+    }
     return true;
   }
 
-  private emitValue(s: string, end: number, emit: (doc: unknown) => boolean): boolean {
-    const v = parseJson(s.slice(this.start, end));
-    this.start = -1;
-    return emit(v);
+  private begin(i: number): number {
+    this.inValue = true;
+    return i;
+  }
+
+  private emitValue(text: string, start: number, end: number, emit: (doc: unknown) => boolean): boolean {
+    const tail = text.slice(Math.max(0, start), end);
+    const whole = this.pieces.length === 0 ? tail : this.pieces.join("") + tail;
+    this.pieces = [];
+    this.held = 0;
+    this.inValue = false;
+    return emit(parseJson(whole));
   }
 }
