@@ -140,6 +140,7 @@ describe("S3 Select evaluator", () => {
     assert.equal(select("SELECT COUNT(*), SUM(CAST(n AS INT)), AVG(CAST(n AS INT)), MIN(name), MAX(CAST(n AS INT)) FROM S3Object", data, { csv: { fileHeaderInfo: "USE" } }), "3,15,5,ann,7\n");
     assert.equal(select("SELECT * FROM S3Object LIMIT 2", data, { csv: { fileHeaderInfo: "IGNORE" } }), "ann,3\nbob,5\n");
     assert.equal(select("SELECT s.* FROM S3Object s LIMIT 1", data, { csv: { fileHeaderInfo: "USE" } }), "ann,3\n");
+    assert.equal(select("SELECT s.n FROM S3Object s LIMIT 1", `\ufeff${data}`, { csv: { fileHeaderInfo: "USE" } }), "3\n");
     assert.equal(select("SELECT _2 AS v, CAST(v AS INT) + 1 AS w FROM S3Object WHERE w > 6", data, { csv: { fileHeaderInfo: "IGNORE" } }), "7,8\n");
     const e = selectError(() => select("SELECT s.missing_col FROM S3Object s", data, { csv: { fileHeaderInfo: "USE" } }));
     assert.equal(e.code, "EvaluatorBindingDoesNotExist");

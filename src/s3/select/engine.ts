@@ -38,6 +38,7 @@ export class SelectEngine {
   private headerPending: boolean;
   private header: string[] | undefined;
   private rows = 0;
+  private started = false;
   private done = false;
   private out: string[] = [];
   private starNames: string[] = [];
@@ -95,6 +96,10 @@ export class SelectEngine {
 
   /** Feeds decoded text; `last` marks the end of the input. */
   feed(text: string, last: boolean): FeedResult {
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark is not data
+    }
     if (!this.done) {
       if (this.csv) this.csv.feed(text, last, (f, raw) => this.csvRecord(f, raw));
       else this.json!.feed(text, last, (d) => this.document(d));
