@@ -19,7 +19,7 @@ export class CallError extends Error {
 }
 
 /** POSTs one Kinesis operation and returns the parsed JSON answer. */
-export function call<T = Record<string, unknown>>(url: string, op: string, body: unknown): Promise<T> {
+export function call<T = Record<string, unknown>>(url: string, op: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
   const payload = Buffer.from(JSON.stringify(body));
   const u = new URL(url);
   return new Promise<T>((resolve, reject) => {
@@ -30,7 +30,7 @@ export function call<T = Record<string, unknown>>(url: string, op: string, body:
         port: u.port,
         method: "POST",
         path: "/",
-        headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Kinesis_20131202.${op}`, "content-length": payload.length },
+        headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": `Kinesis_20131202.${op}`, "content-length": payload.length, ...extraHeaders },
       },
       (res) => {
         const chunks: Buffer[] = [];
