@@ -109,8 +109,15 @@ export async function* read(url: string, opts: ReadOptions = {}): AsyncGenerator
   };
   const sleep = (ms: number): Promise<void> =>
     new Promise((r) => {
-      const t = setTimeout(r, ms);
-      stop.signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+      const onStop = (): void => {
+        clearTimeout(timer);
+        r();
+      };
+      const timer = setTimeout(() => {
+        stop.signal.removeEventListener("abort", onStop);
+        r();
+      }, ms);
+      stop.signal.addEventListener("abort", onStop, { once: true });
     });
 
   async function refresh(): Promise<void> {

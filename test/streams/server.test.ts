@@ -209,6 +209,25 @@ describe("streams server", () => {
 });
 
 describe("streams server options", () => {
+  it("shoal streams: bad flags exit 2 with a message, --help exits 0", async () => {
+    const { run } = await import("../../src/cli/streams.ts");
+    const err = console.error;
+    const log = console.log;
+    console.error = () => undefined;
+    console.log = () => undefined;
+    try {
+      assert.equal(await run(["serve"]), 2);
+      assert.equal(await run(["serve", "--root", "/tmp/x", "--fsync", "sometimes"]), 2);
+      assert.equal(await run(["serve", "--root", "/tmp/x", "--port", "70000"]), 2);
+      assert.equal(await run(["serve", "--root", "/tmp/x", "--user", "nocolon"]), 2);
+      assert.equal(await run(["frobnicate"]), 2);
+      assert.equal(await run(["serve", "--help"]), 0);
+    } finally {
+      console.error = err;
+      console.log = log;
+    }
+  });
+
   it("--enforce-limits: 5 GetRecords/s per shard and per-record PutRecords throttling", async () => {
     let now = 1_000_000;
     const t = await startTestServer({ users: [], clock: () => now, enforceLimits: { writeRecords: 3, writeBytes: 1 << 20, readCalls: 5, readBytes: 2 << 20 } });
