@@ -4,7 +4,7 @@
  * The public surface: the client and its futures, lazy task graphs, the
  * local cluster, and the servers (for embedding a scheduler or worker).
  */
-export { Client, asCompleted, wait, type ClientOptions, type SubmitOptions, type ReturnWhen } from "./client/client.ts";
+export { Client, asCompleted, wait, type ClientOptions, type ClusterLike, type SubmitOptions, type ReturnWhen } from "./client/client.ts";
 export { Future, type FutureStatus } from "./client/future.ts";
 export { LocalCluster, type LocalClusterOptions } from "./client/local-cluster.ts";
 export { TaskError, CancelledError, SchedulerLostError, TimeoutError } from "./client/errors.ts";

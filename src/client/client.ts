@@ -51,6 +51,12 @@ export interface ClientOptions {
   fetchTimeout?: number;
 }
 
+/** A cluster object `Client.connect` accepts (LocalCluster, SlurmCluster, ...): its scheduler's address and token. */
+export interface ClusterLike {
+  readonly schedulerAddress: string;
+  readonly token?: string | undefined;
+}
+
 /** Default of {@link ClientOptions.fetchTimeout}. */
 const FETCH_TIMEOUT_MS = 60_000;
 
@@ -105,7 +111,12 @@ export class Client implements FutureOwner {
    * Connects to a scheduler, or starts a local cluster when no address is
    * given and `SHOAL_SCHEDULER_ADDRESS` is unset.
    */
-  static async connect(addressOrOptions?: string | ClientOptions): Promise<Client> {
+  static async connect(addressOrOptions?: string | ClientOptions | ClusterLike): Promise<Client> {
+    if (typeof addressOrOptions === "object" && "schedulerAddress" in addressOrOptions) {
+      // a cluster object, as Dask's `Client(cluster)`: the client does not own it
+      const c = addressOrOptions;
+      return Client.connect({ address: c.schedulerAddress, ...(c.token !== undefined ? { token: c.token } : {}) });
+    }
     const opts: ClientOptions = typeof addressOrOptions === "string" ? { address: addressOrOptions } : { ...(addressOrOptions ?? {}) };
     if (opts.fetchTimeout !== undefined && !(Number.isFinite(opts.fetchTimeout) && opts.fetchTimeout > 0)) {
       throw new RangeError(`options.fetchTimeout must be a positive number of milliseconds, got ${String(opts.fetchTimeout)}`);
@@ -448,6 +459,49 @@ export class Client implements FutureOwner {
     ) as unknown[];
   }
 
+  /**
+   * Keys sent in the current synchronous run (cleared at the next microtask):
+   * `progress(df.collect())` evaluates `df.collect()` — which may send its
+   * graph at once — before progress() can start watching, and adds these.
+   */
+  private recentKeys: string[] = [];
+
+  private noteRecent(msgs: readonly TaskMsg[]): void {
+    if (this.recentKeys.length === 0) queueMicrotask(() => (this.recentKeys = []));
+    for (const m of msgs) this.recentKeys.push(m.key);
+  }
+
+  /** The progress watch graphs are tagged with now (see {@link watchProgress}). */
+  private progressWatch: string | null = null;
+
+  /**
+   * Counts, by task group, every task this client sends from now on (and
+   * those it sent in the current synchronous run) until `close()`: what
+   * {@link progress} draws for a DataFrame, Bag, array or MRJob computation.
+   * @internal
+   */
+  watchProgress(): { poll(): Promise<{ groups: [string, number, number, number][]; pending: number }>; close(): Promise<void> } {
+    this.checkOpen();
+    const id = randomToken();
+    const previous = this.progressWatch;
+    this.progressWatch = id;
+    let add: string[] | undefined = this.recentKeys.length > 0 ? this.recentKeys.slice() : undefined;
+    let closed = false;
+    return {
+      poll: async () => {
+        const r = await this.comm.request({ op: Op.progress, watch: id, ...(add ? { add } : {}) });
+        add = undefined;
+        return { groups: (r["groups"] ?? []) as [string, number, number, number][], pending: Number(r["pending"] ?? 0) };
+      },
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (this.progressWatch === id) this.progressWatch = previous;
+        if (!this.closed && !this.comm.isClosed) await this.comm.request({ op: Op.progress, watch: id, close: true }).catch(() => undefined);
+      },
+    };
+  }
+
   private sendGraph(tasks: TaskDef[], wanted: string[], opts: SubmitOptions): void {
     for (const t of tasks) {
       for (const h of t.code) {
@@ -470,9 +524,12 @@ export class Client implements FutureOwner {
       if (t.code.length > 0) m.code = t.code;
       return m;
     });
+    const watch = this.progressWatch;
+    const tag = watch !== null ? { progress: watch } : {};
+    if (watch === null) this.noteRecent(msgs);
     // keys the client already holds futures for stay referenced while the graph runs
     if (msgs.length <= GRAPH_PART) {
-      this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted });
+      this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted, ...tag });
       return;
     }
     // A large graph goes in parts, deps before dependents, one part per packet: the
@@ -487,7 +544,7 @@ export class Client implements FutureOwner {
       for (const m of part) if (want.delete(m.key)) keys.push(m.key);
       const more = i + GRAPH_PART < msgs.length;
       if (!more) keys.push(...want); // wanted keys outside the graph (known to the scheduler already)
-      this.comm.send({ op: Op.updateGraph, tasks: part, keys, graph, more }, PACKET_WEIGHT);
+      this.comm.send({ op: Op.updateGraph, tasks: part, keys, graph, more, ...tag }, PACKET_WEIGHT);
     }
   }
 

@@ -14,6 +14,8 @@ import { SchedulerServer } from "../scheduler/server.ts";
 import type { SchedulerConfig } from "../scheduler/state.ts";
 import type { WorkerOptions } from "../worker/server.ts";
 import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
+import { Adaptive, type AdaptOptions } from "../elastic/adapt.ts";
+import { LocalProcessLauncher } from "../elastic/launcher.ts";
 
 export interface LocalClusterOptions {
   /** Worker processes (default: number of cores). */
@@ -150,6 +152,32 @@ export class LocalCluster {
     return this.scheduler.address;
   }
 
+  /** The cluster token (for `Client.connect(cluster)`). */
+  get token(): string | undefined {
+    return this.options.token;
+  }
+
+  private adaptive: Adaptive | null = null;
+
+  /**
+   * Scales the worker processes with the work (Dask's `cluster.adapt`; see
+   * `docs/elastic.md`): starts workers up to the scheduler's target, retires
+   * idle ones after `waitCount` consecutive recommendations, moving the
+   * results they alone hold first. Replaces an earlier `adapt`.
+   *
+   * @example
+   * ```ts
+   * const cluster = await LocalCluster.start({ nworkers: 0 });
+   * cluster.adapt({ minimum: 0, maximum: 4 });
+   * const client = await Client.connect(cluster);
+   * ```
+   */
+  adapt(opts: AdaptOptions = {}): Adaptive {
+    void this.adaptive?.stop();
+    this.adaptive = new Adaptive(this.scheduler, new LocalProcessLauncher(this), opts).start();
+    return this.adaptive;
+  }
+
   /** Starts one more worker process. */
   spawnWorker(name: string): LocalWorker {
     const o = this.options;
@@ -221,6 +249,7 @@ export class LocalCluster {
     if (this.closed) return;
     this.closed = true;
     openClusters.delete(this);
+    await this.adaptive?.stop();
     this.scheduler.closeWorkers("cluster closing");
     await new Promise((r) => setTimeout(r, 20));
     const exits = this.workers.map(

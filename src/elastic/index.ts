@@ -9,3 +9,8 @@
 export { pool, Pool, defaultChunksize, type PoolOptions, type PoolMapOptions } from "./pool.ts";
 export { mapConcurrent, type MapConcurrentOptions } from "./concurrent.ts";
 export { ElasticArgumentError, LauncherError, RetireError, SlurmError } from "./errors.ts";
+export { Adaptive, type AdaptOptions, type AdaptDecision } from "./adapt.ts";
+export { retireWorkers, type RetireResult } from "./retire.ts";
+export { LocalProcessLauncher, SshLauncher, type Launcher, type LaunchedWorker, type SshLauncherOptions } from "./launcher.ts";
+export { ElasticCluster, type ElasticClusterOptions } from "./cluster.ts";
+export { adaptiveTarget, workersToClose, type AdaptiveTarget, type AdaptiveTargetOptions } from "../scheduler/adaptive.ts";

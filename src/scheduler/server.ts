@@ -21,6 +21,7 @@ import { log } from "../utils/log.ts";
 import { SchedulerState, type SchedulerConfig } from "./state.ts";
 import { locateKeys, whoHasKeys } from "./queries.ts";
 import { InvariantError } from "./validate.ts";
+import { ProgressWatches } from "./progress.ts";
 
 export interface SchedulerOptions {
   /** Listen address, e.g. `tcp://0.0.0.0:8786`, `tcp://127.0.0.1:0`, `inproc://auto`. */
@@ -64,10 +65,13 @@ export class SchedulerServer {
   readonly transferListeners: ((worker: string, transfers: [number, number, number, string][]) => void)[] = [];
   /** Extra services attached to this scheduler, by name → URL (e.g. `dashboard`); shown in `identity()`. */
   readonly services: Record<string, string> = {};
+  /** Progress watches of clients (`progress(() => df.collect())`): scheduler/progress.ts. */
+  private readonly progressWatches: ProgressWatches;
 
   constructor(readonly opts: SchedulerOptions = {}) {
     const validate = opts.config?.validate ?? process.env["SHOAL_VALIDATE"] === "1";
     this.state = new SchedulerState({ ...opts.config, validate });
+    this.progressWatches = new ProgressWatches(this.state);
   }
 
   get address(): string {
@@ -148,6 +152,7 @@ export class SchedulerServer {
           }
         } else {
           this.clientComms.delete(p.id);
+          this.progressWatches.close(p.id);
           this.state.removeClient(p.id);
         }
       } catch (err) {
@@ -271,6 +276,7 @@ export class SchedulerServer {
       case Op.updateGraph: {
         const u = m as Msg<"update-graph">;
         s.updateGraph(p.id, u.tasks, u.keys, u.graph === undefined ? undefined : { graph: u.graph, more: u.more === true });
+        if (u.progress !== undefined) this.progressWatches.get(p.id, u.progress).add(u.tasks.map((t) => t.key));
         if (u.more !== true && u.graph !== undefined) this.releaseHoldsSoon();
         break;
       }
@@ -284,8 +290,21 @@ export class SchedulerServer {
       case Op.scatter: this.scatter(p, m); break;
       case Op.identity: p.comm.reply(m, { info: this.identity() }); break;
       case Op.story: p.comm.reply(m, { story: s.story((m as Msg<"story">).keys) }); break;
+      case Op.progress: {
+        const q = m as Msg<"progress">;
+        if (q.close === true) {
+          this.progressWatches.close(p.id, q.watch);
+          p.comm.reply(m, { groups: [], pending: 0 });
+          break;
+        }
+        const w = this.progressWatches.get(p.id, q.watch);
+        if (q.add) w.add(q.add);
+        p.comm.reply(m, w.snapshot());
+        break;
+      }
       case Op.closeClient:
         this.clientComms.delete(p.id);
+        this.progressWatches.close(p.id);
         s.removeClient(p.id);
         break;
       default: break;
@@ -394,6 +413,14 @@ export class SchedulerServer {
     this.workerComms.delete(address);
     c?.close();
     this.notify(this.workerListeners, "worker", "removed", address);
+  }
+
+  /** Sends one message to a registered worker (the elastic layer's retire path); false when it has no connection. */
+  sendToWorker(address: string, msg: Message): boolean {
+    const c = this.workerComms.get(address);
+    if (!c || c.isClosed) return false;
+    c.send(msg);
+    return true;
   }
 
   /** Asks every worker to close (used by LocalCluster shutdown and `shoal scheduler` on SIGTERM). */

@@ -15,8 +15,12 @@ export function failOn(x: number, bad: number): number {
 }
 
 /** Appends one line per execution to `log` (counts executions across processes). */
-export function counted(x: number, log: string, bytes: number): Uint8Array {
+export function counted(x: number, log: string, bytes: number, ms = 0): Uint8Array {
   appendFileSync(log, `${x}\n`);
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    /* spin */
+  }
   const out = new Uint8Array(bytes);
   out[0] = x & 255;
   return out;
