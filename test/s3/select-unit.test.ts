@@ -188,7 +188,10 @@ describe("S3 Select readers", () => {
       r.feed("", true, (d) => got.push(d) > 0);
       assert.deepEqual(got, [{ a: '}{"', b: [1, { c: 2 }] }, [3, 4], "s", 17, { root: [{ x: 1 }, { x: 2 }] }], `step ${step}`);
     }
-    assert.deepEqual(fromPath({ root: [{ x: 1 }, { x: 2 }] }, [{ kind: "wildcard" }, { kind: "name", name: "root", quoted: false }]), [{ x: 1 }, { x: 2 }]);
+    assert.deepEqual([...fromPath({ root: [{ x: 1 }, { x: 2 }] }, [{ kind: "wildcard" }, { kind: "name", name: "root", quoted: false }])], [{ x: 1 }, { x: 2 }]);
+    assert.deepEqual([...fromPath([{ a: [1, 2] }, { a: [3] }], [{ kind: "wildcard" }, { kind: "name", name: "A", quoted: false }, { kind: "wildcard" }])], [1, 2, 3]);
+    assert.deepEqual([...fromPath({ a: 1 }, [{ kind: "wildcard" }])], [{ a: 1 }]);
+    assert.equal([...fromPath({ big: Array.from({ length: 300_000 }, (_, i) => i) }, [{ kind: "name", name: "big", quoted: false }])].length, 300_000);
   });
 });
 

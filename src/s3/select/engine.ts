@@ -183,32 +183,35 @@ export class SelectEngine {
  * The rows of a JSON document under a FROM path: `[*]` iterates a list (or
  * keeps a non-list), `.name` and `[n]` step in; a list at the end of a
  * named path is iterated too, so `S3Object[*].root` yields root's elements.
+ * Rows are produced one at a time (a 300,000-element list is not copied).
  */
-export function fromPath(doc: unknown, steps: readonly PathStep[]): unknown[] {
-  let cur: unknown[] = [doc];
-  for (const s of steps) {
-    const next: unknown[] = [];
-    for (const v of cur) {
-      if (s.kind === "wildcard") {
-        if (Array.isArray(v)) next.push(...v);
-        else if (v !== null && typeof v === "object" && cur.length > 0 && s === steps[0]) next.push(v);
-        else if (v !== null && typeof v === "object") next.push(...Object.values(v as object));
-      } else if (s.kind === "index") {
-        if (Array.isArray(v) && v[s.index] !== undefined) next.push(v[s.index]);
-      } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-        const o = v as Record<string, unknown>;
-        let hit: unknown = Object.hasOwn(o, s.name) ? o[s.name] : MISSING;
-        if (hit === MISSING && !s.quoted) {
-          const lower = s.name.toLowerCase();
-          const k = Object.keys(o).find((key) => key.toLowerCase() === lower);
-          hit = k === undefined ? MISSING : o[k];
-        }
-        if (hit !== MISSING) next.push(hit);
-      }
-    }
-    cur = next;
+export function* fromPath(doc: unknown, steps: readonly PathStep[], depth = 0): Generator<unknown> {
+  if (depth === steps.length) {
+    const last = steps[steps.length - 1];
+    if (last !== undefined && last.kind !== "wildcard" && Array.isArray(doc)) yield* doc;
+    else yield doc;
+    return;
   }
-  const last = steps[steps.length - 1];
-  if (last !== undefined && last.kind !== "wildcard" && cur.length === 1 && Array.isArray(cur[0])) return cur[0] as unknown[];
-  return cur;
+  const s = steps[depth]!;
+  if (s.kind === "wildcard") {
+    if (Array.isArray(doc)) for (const v of doc) yield* fromPath(v, steps, depth + 1);
+    else if (doc !== null && typeof doc === "object") {
+      if (depth === 0) yield* fromPath(doc, steps, depth + 1); // S3Object[*] over a top-level object: the object
+      else for (const v of Object.values(doc as object)) yield* fromPath(v, steps, depth + 1);
+    }
+    return;
+  }
+  if (s.kind === "index") {
+    if (Array.isArray(doc) && doc[s.index] !== undefined) yield* fromPath(doc[s.index], steps, depth + 1);
+    return;
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return;
+  const o = doc as Record<string, unknown>;
+  let hit: unknown = Object.hasOwn(o, s.name) ? o[s.name] : MISSING;
+  if (hit === MISSING && !s.quoted) {
+    const lower = s.name.toLowerCase();
+    const k = Object.keys(o).find((key) => key.toLowerCase() === lower);
+    hit = k === undefined ? MISSING : o[k];
+  }
+  if (hit !== MISSING) yield* fromPath(hit, steps, depth + 1);
 }
