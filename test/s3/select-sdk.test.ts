@@ -108,6 +108,13 @@ describe("S3 Select with the AWS SDK v3", () => {
     assert.equal(r.records, "2\n");
     const whole = await select({ Expression: "SELECT s.id FROM S3Object s", ScanRange: { Start: 18, End: 18 } });
     assert.equal(whole.records, "1\n");
+    // JSON LINES: the second line starts at byte 22.
+    const lines = await select({ Key: "rows.jsonl", InputSerialization: { JSON: { Type: "LINES" } }, Expression: "SELECT s.t FROM S3Object s", ScanRange: { Start: 1, End: 22 } });
+    assert.equal(lines.records, "y\n");
+    const gz = await s3Error(select({ Key: "people.csv.gz", InputSerialization: { CSV: {}, CompressionType: "GZIP" }, Expression: "SELECT * FROM S3Object", ScanRange: { Start: 0, End: 9 } }));
+    assert.equal(gz.code, "UnsupportedScanRangeInput");
+    const doc = await s3Error(select({ Key: "doc.json", InputSerialization: { JSON: { Type: "DOCUMENT" } }, Expression: "SELECT * FROM S3Object", ScanRange: { Start: 0, End: 9 } }));
+    assert.equal(doc.code, "UnsupportedScanRangeInput");
   });
 
   it("reads JSON LINES and JSON DOCUMENT input with paths", async () => {
