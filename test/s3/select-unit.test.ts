@@ -225,6 +225,23 @@ describe("S3 Select ScanRange", () => {
       assert.equal(scan(3, 4, chunk, "\r\n", crlf), "bb\r\n");
       assert.equal(scan(5, 8, chunk, "\r\n", crlf), "cc\r\n");
     }
+    // Any partition of the object into ranges yields every record exactly once.
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (const rd of ["\n", "\r\n"]) {
+      const recs = Array.from({ length: 200 }, (_, i) => `${i},${"x".repeat(rnd(12))}`);
+      const buf = Buffer.from(recs.join(rd) + rd);
+      for (let trial = 0; trial < 20; trial++) {
+        const cuts = [...new Set(Array.from({ length: 1 + rnd(8) }, () => 1 + rnd(buf.length - 1)))].sort((a, b) => a - b);
+        const bounds = [0, ...cuts, buf.length];
+        let all = "";
+        for (let k = 0; k + 1 < bounds.length; k++) all += scan(bounds[k]!, bounds[k + 1]! - 1, 1 + rnd(40), rd, buf);
+        assert.equal(all, buf.toString(), `cuts ${cuts.join(",")}`);
+      }
+    }
     assert.deepEqual(resolveScanRange({ start: undefined, end: 5 }, 23), { start: 18, end: 22 });
     assert.deepEqual(resolveScanRange({ start: 3, end: 999 }, 23), { start: 3, end: 22 });
   });
