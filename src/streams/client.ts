@@ -52,7 +52,11 @@ export class KinesisHttpClient {
 
   /** Sends one operation; resolves with the JSON answer. */
   call<T>(op: string, input: unknown): Promise<T> {
-    const body = Buffer.from(JSON.stringify(input));
+    return this.callBody<T>(op, Buffer.from(JSON.stringify(input)));
+  }
+
+  /** Sends one operation whose JSON body is already serialized. */
+  callBody<T>(op: string, body: Buffer): Promise<T> {
     const headers = this.headers(body, op);
     return new Promise<T>((resolve, reject) => {
       const req = request(

@@ -13,5 +13,10 @@ export interface OpContext {
   shardLimit: number;
 }
 
+/** A response body serialized by the operation itself (GetRecords builds its JSON directly, without an object per record). */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** An operation: request body in, response body out. */
-export type Operation = (ctx: OpContext, body: Body) => Promise<Record<string, unknown>> | Record<string, unknown>;
+export type Operation = (ctx: OpContext, body: Body) => Promise<Record<string, unknown> | RawJson> | Record<string, unknown> | RawJson;

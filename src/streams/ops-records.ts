@@ -3,7 +3,7 @@
  * GetRecords. A put is acknowledged only after its shard log has written
  * (and, under the default fsync policy, synced) it.
  */
-import type { OpContext, Operation } from "./context.ts";
+import { type OpContext, type Operation, RawJson } from "./context.ts";
 import { KinesisError } from "./errors.ts";
 import { parseHashKey, partitionKeyHash } from "./hash.ts";
 import { decodeIterator, encodeIterator } from "./iterator.ts";
@@ -204,28 +204,21 @@ const getRecords: Operation = async (ctx, body) => {
   if (minTime > 0) i = Math.max(i, log.indexOfTime(minTime));
   const records = i < log.length ? await log.read(i, limit, MAX_GET_BYTES) : [];
   let bytes = 0;
-  const out = records.map((r) => {
+  const parts: string[] = [];
+  for (const r of records) {
     bytes += r.data.length;
-    return {
-      SequenceNumber: s.seq(r.counter, m.index, r.time),
-      ApproximateArrivalTimestamp: r.time / 1000,
-      Data: r.data.toString("base64"),
-      PartitionKey: r.partitionKey,
-    };
-  });
+    parts.push(`{"SequenceNumber":"${s.seq(r.counter, m.index, r.time)}","ApproximateArrivalTimestamp":${r.time / 1000},"Data":"${r.data.toString("base64")}","PartitionKey":${JSON.stringify(r.partitionKey)}}`);
+  }
   ctx.limiter?.addRead(key, bytes);
   const last = records[records.length - 1];
   const pos = last !== undefined ? last.counter + 1 : it.pos;
   const next = i + records.length;
   const millisBehind = next < log.length ? Math.max(0, now - log.timeAt(next)) : 0;
-  const res: Record<string, unknown> = { Records: out, MillisBehindLatest: millisBehind };
   const finished = m.endCounter !== undefined && next >= log.length && (s.inflight.get(m.index) ?? 0) === 0;
-  if (finished) {
-    res["ChildShards"] = childShards(s, m);
-  } else {
-    res["NextShardIterator"] = encodeIterator(ctx.iteratorKey, { ...it, pos, issued: now });
-  }
-  return res;
+  const tail = finished
+    ? `"ChildShards":${JSON.stringify(childShards(s, m))}`
+    : `"NextShardIterator":${JSON.stringify(encodeIterator(ctx.iteratorKey, { ...it, pos, issued: now }))}`;
+  return new RawJson(`{"Records":[${parts.join(",")}],"MillisBehindLatest":${millisBehind},${tail}}`);
 };
 
 /** The record operations by X-Amz-Target name. */

@@ -15,7 +15,7 @@ import { verifySigV4Header } from "../s3/auth.ts";
 import { S3Error } from "../s3/errors.ts";
 import { parseQuery, sha256Hex } from "../s3/sigv4.ts";
 import { type S3UserInput, UserDirectory } from "../s3/users.ts";
-import type { OpContext, Operation } from "./context.ts";
+import { type OpContext, type Operation, RawJson } from "./context.ts";
 import { KinesisError } from "./errors.ts";
 import { AWS_LIMITS, type Limits, Limiter } from "./limits.ts";
 import { ADMIN_OPS } from "./ops-admin.ts";
@@ -156,7 +156,7 @@ export async function startStreamsServer(opts: StreamsServerOptions): Promise<St
     const target = String(req.headers["x-amz-target"] ?? "");
     const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : "";
     let status = 200;
-    let payload: Record<string, unknown>;
+    let payload: Record<string, unknown> | RawJson;
     let errType: string | undefined;
     try {
       if (req.method === "GET" && op === "") {
@@ -200,7 +200,7 @@ export async function startStreamsServer(opts: StreamsServerOptions): Promise<St
       errType = k.code;
       payload = { __type: k.code, message: k.message };
     }
-    const text = JSON.stringify(payload);
+    const text = payload instanceof RawJson ? payload.text : JSON.stringify(payload);
     if (!res.headersSent) {
       res.writeHead(status, {
         "content-type": "application/x-amz-json-1.1",

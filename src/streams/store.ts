@@ -101,8 +101,9 @@ export class Stream {
     return log;
   }
 
-  /** Writes stream.json. */
+  /** Writes stream.json (and forgets the routing table, which the layout may have changed). */
   persist(): void {
+    this.routes = undefined;
     writeAtomic(join(this.dir, "stream.json"), JSON.stringify(this.meta));
   }
 
@@ -127,10 +128,19 @@ export class Stream {
     return this.openLog(index);
   }
 
-  /** The open shard whose range holds `hash`. */
+  private routes: Array<{ start: bigint; end: bigint; shard: ShardMeta }> | undefined;
+
+  /** The open shard whose range holds `hash` (binary search over the open ranges, rebuilt after a layout change). */
   route(hash: bigint): ShardMeta {
-    for (const s of this.meta.shards) {
-      if (s.endCounter === undefined && BigInt(s.start) <= hash && hash <= BigInt(s.end)) return s;
+    const routes = (this.routes ??= this.openShards().map((s) => ({ start: BigInt(s.start), end: BigInt(s.end), shard: s })));
+    let lo = 0;
+    let hi = routes.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = routes[mid] as { start: bigint; end: bigint; shard: ShardMeta };
+      if (hash < r.start) hi = mid - 1;
+      else if (hash > r.end) lo = mid + 1;
+      else return r.shard;
     }
     throw new KinesisError("InternalFailure", `no open shard holds hash key ${hash}`);
   }
