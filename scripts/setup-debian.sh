@@ -11,4 +11,5 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   python3 python3-pandas python3-dask python3-distributed python3-yaml \
   awscli python3-boto3 bzip2 curl chromium iproute2 openssh-server openssh-client procps \
-  openmpi-bin python3-mpi4py python3-numpy libopenblas0-pthread
+  openmpi-bin python3-mpi4py python3-numpy libopenblas0-pthread \
+  slurm-wlm munge

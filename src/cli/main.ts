@@ -14,6 +14,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   worker: { summary: "start worker processes connected to a scheduler", load: () => import("./worker.ts") },
   mr: { summary: "run MapReduce jobs (mrjob-style job modules or Hadoop Streaming commands)", load: () => import("./mr.ts") },
   ssh: { summary: "start a scheduler and workers on several hosts over SSH", load: () => import("./ssh.ts") },
+  slurm: { summary: "submit Slurm jobs that run workers (shoal slurm submit ADDRESS --jobs N)", load: () => import("./slurm.ts") },
   s3: { summary: "S3-compatible object storage server (shoal s3 serve)", load: () => import("./s3.ts") },
   streams: { summary: "Kinesis-compatible stream server (shoal streams serve)", load: () => import("./streams.ts") },
   mpirun: { summary: "run an SPMD program (shoal/mpi) on N ranks", load: () => import("./mpirun.ts") },
