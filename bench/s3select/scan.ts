@@ -31,7 +31,7 @@ async function generate(path: string, bytes: number): Promise<void> {
   let id = 0;
   let seed = 12345;
   const rnd = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
     return seed;
   };
   out.write("id,score,word,value\n");

@@ -57,6 +57,14 @@ function selectError(fn: () => unknown): SelectError {
   throw new Error("expected an error");
 }
 
+const VALID = [
+  "SELECT s._1 , CAST ( s._2 AS INT ) + 1 FROM S3Object s WHERE s._1 LIKE 'a%' AND s._2 IS NOT NULL LIMIT 3",
+  "SELECT COUNT ( * ) , SUM ( CAST ( _2 AS FLOAT ) ) FROM S3Object WHERE _1 BETWEEN 'a' AND 'z'",
+  "SELECT CASE WHEN _1 = 'x' THEN 1 ELSE 2 END , SUBSTRING ( _1 FROM 1 FOR 2 ) FROM S3Object",
+  "SELECT TRIM ( LEADING 'x' FROM _1 ) AS t , t || 'y' FROM S3Object WHERE _2 IN ( 1 , 2 , 3 )",
+  "SELECT EXTRACT ( YEAR FROM TO_TIMESTAMP ( _1 ) ) , DATE_ADD ( day , 1 , UTCNOW ( ) ) FROM S3Object",
+];
+
 describe("S3 Select parser", () => {
   it("parses the dialect: paths, aliases, S3Object[*].path, SQL-92 SUBSTRING and TRIM", () => {
     const q = parseQuery("SELECT s.a[0].b AS x, s._1, SUBSTRING(s.n FROM 2 FOR 3), TRIM(LEADING 'x' FROM s.n) FROM S3Object[*].items[*] AS s WHERE s.n IS NOT MISSING LIMIT 3;");
@@ -78,6 +86,52 @@ describe("S3 Select parser", () => {
     assert.equal(selectError(() => parseQuery("SELECT _1 FROM Table1")).code, "InvalidDataSource");
     assert.equal(selectError(() => parseQuery("SELECT CAST(_1 AS BLOB) FROM S3Object")).code, "ParseInvalidTypeParam");
     assert.equal(selectError(() => parseQuery("SELECT 'abc FROM S3Object")).code, "ParseUnexpectedToken");
+  });
+
+  it("answers any token soup with a SelectError, never another exception", () => {
+    const toks = ["SELECT", "FROM", "S3Object", "s", "WHERE", "LIMIT", "AS", "(", ")", ",", ".", "[", "]", "*", "+", "-", "/", "%", "||", "=", "<>", "<", ">=",
+      "AND", "OR", "NOT", "LIKE", "ESCAPE", "BETWEEN", "IN", "IS", "NULL", "MISSING", "TRUE", "CAST", "INT", "CASE", "WHEN", "THEN", "ELSE", "END",
+      "SUBSTRING", "TRIM", "LEADING", "EXTRACT", "YEAR", "DATE_ADD", "COUNT", "SUM", "_1", "s._2", "'a'", "\"q\"", "1", "2.5", "[*]", ";", "'", "\"", "@"];
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
+    };
+    let parsed = 0;
+    for (let i = 0; i < 3000; i++) {
+      let words: string[];
+      if (rnd(2) === 0) {
+        const head = rnd(3) === 0 ? [] : ["SELECT"];
+        const body = Array.from({ length: 1 + rnd(14) }, () => toks[rnd(toks.length)]!);
+        words = [...head, ...body, ...(rnd(2) ? ["FROM", "S3Object", "s"] : []), ...Array.from({ length: rnd(6) }, () => toks[rnd(toks.length)]!)];
+      } else {
+        // a valid query with one or two tokens replaced, dropped or added
+        words = VALID[rnd(VALID.length)]!.split(" ");
+        for (let m = 0; m < 1 + rnd(2); m++) {
+          const at = rnd(words.length);
+          const op = rnd(3);
+          if (op === 0) words[at] = toks[rnd(toks.length)]!;
+          else if (op === 1) words.splice(at, 1);
+          else words.splice(at, 0, toks[rnd(toks.length)]!);
+        }
+      }
+      const sql = words.join(" ");
+      try {
+        const c = compileQuery(parseQuery(sql), { format: "csv" }, NOW);
+        parsed++;
+        for (const row of [["1", "x"], [], ["abc"]]) {
+          try {
+            c.where?.(row);
+            c.project?.forEach((f) => f(row));
+          } catch (e) {
+            if (!(e instanceof SelectError)) throw new Error(`${sql} on ${JSON.stringify(row)}: ${String(e)}`);
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof SelectError)) throw new Error(`${sql}: ${String(e)}`);
+      }
+    }
+    assert.ok(parsed > 0);
   });
 
   it("rejects unknown functions, aggregates in WHERE and cyclic aliases when compiling", () => {
@@ -228,8 +282,8 @@ describe("S3 Select ScanRange", () => {
     // Any partition of the object into ranges yields every record exactly once.
     let seed = 7;
     const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+      return (seed >>> 8) % n;
     };
     for (const rd of ["\n", "\r\n"]) {
       const recs = Array.from({ length: 200 }, (_, i) => `${i},${"x".repeat(rnd(12))}`);
