@@ -22,7 +22,7 @@ import { parseXml } from "../xml.ts";
 import { SelectEngine } from "./engine.ts";
 import { SelectError } from "./errors.ts";
 import { contEvent, endEvent, errorMessage, progressEvent, recordsEvent, type ScanCounters, statsEvent } from "./event-stream.ts";
-import { CsvReader } from "./readers.ts";
+import { CsvReader, MAX_RECORD } from "./readers.ts";
 import { readSelectRequest, type SelectRequest } from "./request.ts";
 import { RangeCutter, resolveScanRange } from "./scan-range.ts";
 import { parquetChunks } from "./parquet.ts";
@@ -104,7 +104,9 @@ async function runText(path: string, m: ObjectMeta, req: SelectRequest, range: R
     await out.records(text);
     return;
   }
-  const file = createReadStream(path, { start: readFrom, highWaterMark: READ_CHUNK });
+  // With a ScanRange, the last record that starts in range ends within MAX_RECORD bytes of its end.
+  const readTo = range === undefined ? undefined : Math.min(m.size - 1, range.end + MAX_RECORD + rd.length);
+  const file = createReadStream(path, { start: readFrom, ...(readTo !== undefined ? { end: readTo } : {}), highWaterMark: range === undefined ? READ_CHUNK : Math.min(READ_CHUNK, 64 * 1024) });
   const counted = file as Readable;
   // Compressed input: count the bytes read from disk as they go into the decompressor.
   if (req.compression !== "NONE") file.on("data", (c: Buffer | string) => out.scanned(c.length));
@@ -135,6 +137,9 @@ async function runText(path: string, m: ObjectMeta, req: SelectRequest, range: R
       const { out: text, done } = engine.feed(dec.write(chunk), last);
       await out.records(text);
       if (done || last || out.closed) return;
+    }
+    if (cutter !== undefined && !cutter.done && readTo !== undefined && readTo < m.size - 1) {
+      throw new SelectError("OverMaxRecordSize", `the last record of the ScanRange is longer than ${MAX_RECORD} bytes`);
     }
     const { out: text } = engine.feed(dec.end(), true);
     await out.records(text);

@@ -43,6 +43,11 @@ export class RangeCutter {
     if (end < start) this.finished = true;
   }
 
+  /** True once the last record of the range has been passed on. */
+  get done(): boolean {
+    return this.finished;
+  }
+
   /** The part of `chunk` to process, and whether reading can stop after it. */
   push(chunk: Buffer): { data: Buffer; done: boolean } {
     if (this.finished) return { data: Buffer.alloc(0), done: true };
