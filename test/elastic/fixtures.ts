@@ -1,5 +1,5 @@
 // Task functions of the elastic tests (workers import this module from a bundle).
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 
 export function square(x: number): number {
   return x * x;
@@ -41,4 +41,28 @@ export function busyMs(x: number, ms: number): number {
 export async function sleepMs(x: number, ms: number): Promise<number> {
   await new Promise((r) => setTimeout(r, ms));
   return x;
+}
+
+/** Throws the first time it sees `x` (a marker file in `dir`), then returns x. */
+export function flakyOnce(x: number, dir: string): number {
+  const f = `${dir}/seen-${x}`;
+  if (!existsSync(f)) {
+    writeFileSync(f, "1");
+    throw new Error(`first attempt at ${x}`);
+  }
+  return x;
+}
+
+export function sumAll(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+/** An object chunk's lines and text (executor object maps). */
+export function chunkLines(obj: { data: Uint8Array; key: string }): { key: string; text: string; lines: number } {
+  const text = Buffer.from(obj.data).toString("utf8");
+  return { key: obj.key, text, lines: text.split("\n").filter((l) => l !== "").length };
+}
+
+export function joinTexts(parts: { text: string }[]): string {
+  return parts.map((p) => p.text).join("");
 }
