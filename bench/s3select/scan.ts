@@ -6,7 +6,7 @@
  *
  * Generates a CSV object (`id,score,word,value`, ~30 bytes a row) into a
  * temp file under /tmp (never into the repository), uploads it, then times
- * a streamed GET and three SelectObjectContent queries: a selective WHERE
+ * a streamed GET (best of three) and three SelectObjectContent queries: a selective WHERE
  * filter with a projection, a COUNT with LIKE, and `SELECT *` (every row
  * returned). Prints MB/s (object bytes / wall time), the ratio to GET, the
  * server's peak RSS (VmHWM, to show memory stays bounded) and the load
@@ -75,14 +75,20 @@ await s3.send(new PutObjectCommand({ Bucket: "bench", Key: "data.csv", Body: cre
 const afterPut = peakRss();
 
 const MB = 1e6;
-let t0 = performance.now();
-const got = await s3.send(new GetObjectCommand({ Bucket: "bench", Key: "data.csv" }));
-let n = 0;
-for await (const c of got.Body as AsyncIterable<Uint8Array>) n += c.length;
-const getS = (performance.now() - t0) / 1000;
-const getRate = n / MB / getS;
+let t0 = 0;
 console.log(`object: ${(size / MB).toFixed(0)} MB CSV; server peak RSS after PUT ${afterPut.toFixed(0)} MiB`);
-console.log(`${"GET".padEnd(58)} ${getRate.toFixed(0).padStart(6)} MB/s  (${getS.toFixed(2)} s)`);
+// GET three times and keep the best: on a shared machine one read is noisy.
+let getS = Infinity;
+for (let i = 0; i < 3; i++) {
+  t0 = performance.now();
+  const got = await s3.send(new GetObjectCommand({ Bucket: "bench", Key: "data.csv" }));
+  let n = 0;
+  for await (const c of got.Body as AsyncIterable<Uint8Array>) n += c.length;
+  if (n !== size) throw new Error(`GET returned ${n} of ${size} bytes`);
+  getS = Math.min(getS, (performance.now() - t0) / 1000);
+}
+const getRate = size / MB / getS;
+console.log(`${"GET (best of 3)".padEnd(58)} ${getRate.toFixed(0).padStart(6)} MB/s  (${getS.toFixed(2)} s)`);
 
 const queries: [string, string][] = [
   ["WHERE filter + projection (~1% of rows)", "SELECT s.id, s.word FROM S3Object s WHERE CAST(s.score AS INT) >= 990"],
