@@ -26,7 +26,7 @@ options:
                       interval (every 100 ms), never
   --enforce-limits    enforce AWS's per-shard quotas (1 MiB/s or 1000 records/s in,
                       2 MiB/s and 5 GetRecords/s out)
-  --segment-mb N      roll log segments at N MiB (default 64)
+  --segment-mb N      roll log segments at N MiB (default 64; fractions allowed)
   --shard-limit N     most open shards in all (default 500)
   --no-http2          serve HTTP/1.1 only (default: HTTP/1.1 and h2c on one port)
   --quiet             do not log each request
@@ -39,6 +39,12 @@ function positiveInt(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new TypeError(`--${name} must be a positive integer (got '${v}')`);
   return n;
+}
+
+function positiveMiB(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new TypeError(`--segment-mb must be a positive number (got '${v}')`);
+  return Math.max(4096, Math.round(n * 1024 * 1024));
 }
 
 async function serve(argv: string[]): Promise<number> {
@@ -77,7 +83,7 @@ async function serve(argv: string[]): Promise<number> {
       users,
       fsync,
       enforceLimits: values["enforce-limits"] ?? false,
-      segmentBytes: positiveInt("segment-mb", values["segment-mb"] ?? "64") * 1024 * 1024,
+      segmentBytes: positiveMiB(values["segment-mb"] ?? "64"),
       shardLimit: positiveInt("shard-limit", values["shard-limit"] ?? "500"),
       http2: !(values["no-http2"] ?? false),
     };

@@ -12,7 +12,7 @@
  * the segments and truncates a torn or corrupt tail, so a record is either
  * wholly there or absent.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, truncateSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, truncateSync, unlinkSync } from "node:fs";
 import { type FileHandle, open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -177,6 +177,13 @@ export class ShardLog {
       if (off < buf.length) {
         torn += buf.length - off;
         truncateSync(path, off);
+      }
+      if (off === 0) {
+        // nothing durable in it: its name (the counter of a record that was
+        // never acknowledged) must not outlive it, or a later segment could
+        // sort before it
+        unlinkSync(path);
+        continue;
       }
       segs.push({ base: Number(f.slice(0, 20)), path, size: off });
     }

@@ -5,10 +5,13 @@
  * record is present exactly once, with the sequence number and shard it was
  * acknowledged with, byte-identical, and in increasing sequence order per
  * shard; no record (acknowledged or not) appears twice. A split happens
- * midway so recovery also covers a changed shard layout.
+ * midway so recovery also covers a changed shard layout, and 50 KiB segments
+ * make the logs roll.
  */
 import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
+import { readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,8 +34,10 @@ describe("streams crash safety", () => {
     const stream = "crash";
     const acked = new Map<string, { seq: string; shard: string }>();
     let seqNo = 0;
+    let child: ChildProcess | undefined;
     try {
-      let { child, url } = await spawnServer(["--root", root, "--port", "0"]);
+      let url: string;
+      ({ child, url } = await spawnServer(["--root", root, "--port", "0", "--segment-mb", "0.05"]));
       await call(url, "CreateStream", { StreamName: stream, ShardCount: 2 });
       for (let round = 0; round < ROUNDS; round++) {
         let alive = true;
@@ -64,12 +69,12 @@ describe("streams crash safety", () => {
         const before = acked.size;
         while (acked.size < before + 5) await new Promise((r) => setImmediate(r));
         await new Promise((r) => setTimeout(r, randomInt(0, 60)));
-        const exited = once(child, "exit");
-        child.kill("SIGKILL");
+        const exited = once(child as ChildProcess, "exit");
+        child?.kill("SIGKILL");
         await exited;
         alive = false;
         await Promise.all(writers);
-        ({ child, url } = await spawnServer(["--root", root, "--port", "0"]));
+        ({ child, url } = await spawnServer(["--root", root, "--port", "0", "--segment-mb", "0.05"]));
       }
       const all = await readAll(url, stream);
       const seen = new Map<string, { seq: string; shard: string }>();
@@ -85,11 +90,14 @@ describe("streams crash safety", () => {
         }
       }
       assert.ok(acked.size > ROUNDS * 5);
+      const segments = readdirSync(join(root, "streams", stream, "shards"), { recursive: true }).filter((f) => String(f).endsWith(".seg"));
+      assert.ok(segments.length > 4, `segments rolled (${segments.length} files)`);
       for (const [id, a] of acked) assert.deepEqual(seen.get(id), a, `acknowledged record ${id} present with its sequence number`);
       const exited = once(child, "exit");
       child.kill("SIGTERM");
       await exited;
     } finally {
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await rm(root, { recursive: true, force: true });
     }
   });
