@@ -1,17 +1,25 @@
 /**
- * Terminal progress bars for futures, one line per task group.
+ * Terminal progress bars, one line per task group, for futures and for any
+ * running computation (a DataFrame `collect`, a Bag `compute`, an array's
+ * `compute`, an MRJob run).
  *
  * On a TTY the bars redraw in place (carriage return and ANSI cursor-up)
- * every `intervalMs` (default 100 ms); elsewhere (CI logs, files, pipes) a
- * plain line per group is printed every `plainIntervalMs` (default 2 s) when
- * something changed, and once at the end. Nothing is sent to the scheduler:
- * the bars follow the futures' own state.
+ * every `intervalMs` (default 100 ms); elsewhere (CI logs, files, pipes) one
+ * summary line is printed every `plainIntervalMs` (default 2 s) when
+ * something changed, and once at the end. For futures the bars follow the
+ * futures' own state; for a computation the client tags the graphs it sends
+ * while the computation runs and polls the scheduler's counts of them
+ * (`scheduler/progress.ts`), so intermediate tasks count too.
  */
+import { Client } from "../client/client.ts";
 import type { Future } from "../client/future.ts";
 import { keyPrefix } from "../protocol/keys.ts";
 
 /** What {@link progress} accepts: futures, or a collection that carries them. */
 export type ProgressInput = Future | Iterable<Future> | { futures: Iterable<Future> } | { toFutures(): Iterable<Future> };
+
+/** A running computation: its promise, or a function that starts it. */
+export type ProgressWork<T> = Promise<T> | (() => Promise<T>);
 
 export interface ProgressOptions {
   /** Where to draw (default `process.stderr`, as Dask does). */
@@ -24,6 +32,8 @@ export interface ProgressOptions {
   tty?: boolean;
   /** Bar width in characters (default: fits the terminal, at most 40). */
   width?: number;
+  /** The client whose tasks a computation's bars count (default: the current client). */
+  client?: Client;
 }
 
 /** Final counts per group, as {@link progress} resolves with. */
@@ -66,25 +76,93 @@ export function formatBar(r: Row, nameWidth: number, barWidth: number, elapsed: 
   return `[${bar}] ${name} ${count} ${pct} ${formatElapsed(elapsed)}${r.erred > 0 ? ` ${r.erred} erred` : ""}`;
 }
 
+/** One plain-mode line: `progress 4.1s: 6/10 tasks 60% | inc 4/4 | load-csv 2/6 1 erred`. */
+export function formatSummary(rows: readonly Row[], elapsed: number, maxWidth = 160): string {
+  let done = 0;
+  let total = 0;
+  let erred = 0;
+  for (const r of rows) {
+    done += r.done + r.erred;
+    erred += r.erred;
+    total += r.total;
+  }
+  const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
+  let line = `progress ${formatElapsed(elapsed)}: ${done}/${total} tasks ${pct}%${erred > 0 ? ` (${erred} erred)` : ""}`;
+  for (const r of rows) {
+    const part = ` | ${r.group} ${r.done + r.erred}/${r.total}${r.erred > 0 ? ` ${r.erred} erred` : ""}`;
+    if (line.length + part.length > maxWidth) {
+      line += " | …";
+      break;
+    }
+    line += part;
+  }
+  return line;
+}
+
+/** Draws rows until told to stop: TTY bars redrawn in place, or plain summary lines. */
+class Drawer {
+  private drawnLines = 0;
+  private lastPlain = "";
+  private readonly started = performance.now();
+  readonly tty: boolean;
+  private readonly stream: NonNullable<ProgressOptions["stream"]>;
+
+  constructor(private readonly opts: ProgressOptions) {
+    this.stream = opts.stream ?? process.stderr;
+    this.tty = opts.tty ?? this.stream.isTTY === true;
+  }
+
+  get elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  draw(rows: readonly Row[], final: boolean): void {
+    if (this.tty) {
+      if (rows.length === 0) return;
+      const nameWidth = Math.min(24, Math.max(4, ...rows.map((r) => r.group.length)));
+      const barWidth = this.opts.width ?? Math.max(10, Math.min(40, (this.stream.columns ?? 80) - nameWidth - 30));
+      let out = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : "";
+      for (const r of rows) out += `\r\x1b[2K${formatBar(r, nameWidth, barWidth, this.elapsed)}\n`;
+      this.stream.write(out);
+      this.drawnLines = rows.length;
+      return;
+    }
+    // plain: a line when the counts changed (elapsed time alone is no change), and the last one
+    const text = formatSummary(rows, this.elapsed);
+    const counts = text.replace(/^progress [^:]*: /, "");
+    if (counts === this.lastPlain && !(final && this.lastPlain === "")) return;
+    this.stream.write(text + "\n");
+    this.lastPlain = counts;
+  }
+}
+
 /**
- * Shows progress bars for futures until all of them are done (finished,
- * erred, cancelled or lost). Resolves with the final counts; never throws for
- * a failed task (use `gather` or `result()` for the values and errors).
+ * Shows progress bars until the work is done, and resolves as the work
+ * does: with the counts per group for futures (never throwing for a failed
+ * task: use `gather` or `result()` for values and errors), or with the
+ * computation's own value (rejecting with its error) for a computation.
  *
  * @example
  * ```ts
- * import { Client, progress } from "shoal";
+ * import { Client, progress, readCsv } from "shoal";
  * const client = await Client.connect();
  * const futures = client.map(slowInc, range(1000));
  * await progress(futures);            // bars on stderr, one per task group
  * const results = await client.gather(futures);
+ * // any computation: pass it (or a function that starts it); the value comes back
+ * const counts = await progress(readCsv("questions*.csv").groupBy("OwnerUserId").agg({ n: ["Id", "count"] }).collect());
  * ```
  */
-export async function progress(input: ProgressInput, opts: ProgressOptions = {}): Promise<ProgressSummary> {
+export function progress<T>(work: ProgressWork<T>, opts?: ProgressOptions): Promise<T>;
+export function progress(input: ProgressInput, opts?: ProgressOptions): Promise<ProgressSummary>;
+export function progress(input: ProgressInput | ProgressWork<unknown>, opts: ProgressOptions = {}): Promise<unknown> {
+  if (typeof input === "function" || typeof (input as { then?: unknown }).then === "function") return progressOfWork(input as ProgressWork<unknown>, opts);
+  return progressOfFutures(input as ProgressInput, opts);
+}
+
+async function progressOfFutures(input: ProgressInput, opts: ProgressOptions): Promise<ProgressSummary> {
   const futures = toFutures(input);
-  const stream = opts.stream ?? process.stderr;
-  const tty = opts.tty ?? stream.isTTY === true;
-  const started = performance.now();
+  const drawer = new Drawer(opts);
   const rows = new Map<string, Row>();
   for (const f of futures) {
     const g = keyPrefix(f.key);
@@ -93,46 +171,59 @@ export async function progress(input: ProgressInput, opts: ProgressOptions = {})
     r.total++;
   }
   const all = [...rows.values()];
-  const nameWidth = Math.min(24, Math.max(4, ...all.map((r) => r.group.length)));
-  const barWidth = opts.width ?? Math.max(10, Math.min(40, (stream.columns ?? 80) - nameWidth - 30));
-  let drawnLines = 0;
-  let changed = true;
-  let lastPlain = "";
-
-  const draw = (final: boolean): void => {
-    const elapsed = (performance.now() - started) / 1000;
-    const lines = all.map((r) => formatBar(r, nameWidth, barWidth, elapsed));
-    if (tty) {
-      let out = drawnLines > 0 ? `\x1b[${drawnLines}A` : "";
-      for (const l of lines) out += `\r\x1b[2K${l}\n`;
-      stream.write(out);
-      drawnLines = lines.length;
-    } else {
-      const text = lines.join("\n");
-      if (!final && (!changed || text === lastPlain)) return;
-      if (final && text === lastPlain) return;
-      stream.write(text + "\n");
-      lastPlain = text;
-    }
-    changed = false;
-  };
-
   const settled = futures.map((f) =>
     f.wait().then(() => {
       const r = rows.get(keyPrefix(f.key))!;
       if (f.status === "finished") r.done++;
       else r.erred++;
-      changed = true;
     }),
   );
-  draw(false);
-  const timer = setInterval(() => draw(false), tty ? (opts.intervalMs ?? 100) : (opts.plainIntervalMs ?? 2000));
+  drawer.draw(all, false);
+  const timer = setInterval(() => drawer.draw(all, false), drawer.tty ? (opts.intervalMs ?? 100) : (opts.plainIntervalMs ?? 2000));
   try {
     await Promise.all(settled);
   } finally {
     clearInterval(timer);
   }
-  changed = true;
-  draw(true);
-  return { groups: all.map((r) => ({ ...r })), seconds: (performance.now() - started) / 1000 };
+  drawer.draw(all, true);
+  return { groups: all.map((r) => ({ ...r })), seconds: drawer.elapsed };
+}
+
+async function progressOfWork<T>(work: ProgressWork<T>, opts: ProgressOptions): Promise<T> {
+  const client = opts.client ?? Client.current();
+  if (client === null) {
+    throw new TypeError("progress(computation) needs a client: connect one first (Client.connect()), or pass { client }");
+  }
+  const watch = client.watchProgress();
+  const drawer = new Drawer(opts);
+  let rows: Row[] = [];
+  let polling: Promise<void> | null = null;
+  const poll = (): Promise<void> =>
+    (polling ??= watch
+      .poll()
+      .then(
+        (r) => void (rows = r.groups.map(([group, done, erred, total]) => ({ group, done, erred, total }))),
+        () => undefined,
+      )
+      .finally(() => (polling = null)));
+  let promise: Promise<T>;
+  try {
+    promise = typeof work === "function" ? work() : work;
+  } catch (err) {
+    await watch.close();
+    throw err;
+  }
+  const tick = (): void => void poll().then(() => drawer.draw(rows, false));
+  // a TTY redraws at most 5 times a second here: each redraw asks the scheduler
+  const timer = setInterval(tick, drawer.tty ? Math.max(200, opts.intervalMs ?? 200) : (opts.plainIntervalMs ?? 2000));
+  tick();
+  try {
+    return await promise;
+  } finally {
+    clearInterval(timer);
+    await polling;
+    await poll();
+    drawer.draw(rows, true);
+    await watch.close();
+  }
 }

@@ -68,7 +68,7 @@ export const Messages = {
    * the same `graph` id, `more: true` on all but the last; a part's deps are
    * in it or in earlier parts.
    */
-  "update-graph": obj({ tasks: arr(taskSchema), keys, graph: opt(str), more: opt(bool) }),
+  "update-graph": obj({ tasks: arr(taskSchema), keys, graph: opt(str), more: opt(bool), progress: opt(str) }),
   "release-keys": obj({ keys }),
   "cancel-keys": obj({ keys }),
   gather: obj({ keys }),
@@ -79,6 +79,12 @@ export const Messages = {
   "close-client": obj({}),
   /** The transitions the scheduler logged for these keys (Dask's `story`); reply `{ story: StoryEntry[] }`. */
   story: obj({ keys }),
+  /**
+   * A progress watch (see scheduler/progress.ts): counts by task group of the
+   * tasks sent with `update-graph.progress` = `watch`, plus `add`ed keys;
+   * `close` drops it. Reply `{ groups: [group, done, erred, total][], pending }`.
+   */
+  progress: obj({ watch: str, add: opt(keys), close: opt(bool) }),
   // scheduler -> client
   "key-in-memory": obj({ key: str, type: opt(str), nbytes: opt(num), inline: opt(payload) }),
   "key-erred": obj({ key: str, error: errorRecordSchema, blame: opt(str) }),
@@ -133,6 +139,7 @@ export const Op = {
   getCode: "get-code",
   closeClient: "close-client",
   story: "story",
+  progress: "progress",
   whoHas: "who-has",
   keyInMemory: "key-in-memory",
   keyErred: "key-erred",
@@ -163,7 +170,7 @@ export const Accepts = {
   /** A scheduler, from a registered worker. */
   schedulerFromWorker: opSet("task-started", "task-finished", "task-erred", "missing-data", "add-keys", "who-has", "heartbeat", "unregister", "get-code"),
   /** A scheduler, from a registered client. */
-  schedulerFromClient: opSet("update-graph", "release-keys", "cancel-keys", "gather", "scatter", "identity", "put-code", "close-client", "story"),
+  schedulerFromClient: opSet("update-graph", "release-keys", "cancel-keys", "gather", "scatter", "identity", "put-code", "close-client", "story", "progress"),
   /** A worker, from its scheduler. */
   workerFromScheduler: opSet("compute-task", "free-keys", "put-data", "close-worker"),
   /** A worker's data port, from peers and clients. */

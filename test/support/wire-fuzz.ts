@@ -105,6 +105,7 @@ export function sampleMessages(): Record<OpName, Record<string, unknown>> {
     "get-code": { hash: "h" },
     "close-client": {},
     story: { keys: ["k"] },
+    progress: { watch: "w" },
     "who-has": { keys: ["k"] },
     "key-in-memory": { key: "k", type: "t", nbytes: 1 },
     "key-erred": { key: "k", error: err },
