@@ -157,30 +157,12 @@ function requestTime(h: Map<string, string[]>): { amzDate: string; ms: number } 
 }
 
 function authenticateHeader(input: AuthInput, users: UserDirectory, value: string): AuthResult {
-  const parsed = parseAuthorizationHeader(value);
-  const { amzDate, ms } = requestTime(input.headers);
-  if (Number.isNaN(ms)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
-  const user = lookupUser(users, parsed.credential.accessKey);
-  const payloadHash = header(input.headers, "x-amz-content-sha256");
-  if (payloadHash === undefined) {
-    throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
-  }
-  const payload = payloadMode(payloadHash);
-  const key = checkSignature({
-    input,
-    user,
-    cred: parsed.credential,
-    amzDate,
-    signedHeaders: parsed.signedHeaders,
-    canonicalQuery: canonicalQueryString(input.params),
-    payloadHash,
-    signature: parsed.signature,
+  const { user, key, parsed, amzDate, payloadHash } = verifyHeaderSignature(input, users, value, () => {
+    const ph = header(input.headers, "x-amz-content-sha256");
+    if (ph === undefined) throw new S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256");
+    return ph;
   });
-  if (Math.abs(input.now - ms) > MAX_SKEW_MS) {
-    throw new S3Error("RequestTimeTooSkewed", undefined, {
-      extra: { RequestTime: amzDate, ServerTime: new Date(input.now).toISOString() },
-    });
-  }
+  const payload = payloadMode(payloadHash);
   const result: AuthResult = { principal: { type: "user", user }, payload };
   if (payload.type === "streaming" && payload.signed) {
     result.chunkSigning = { key, scope: parsed.credential.scope, amzDate, seedSignature: parsed.signature };
@@ -404,11 +386,22 @@ export function authenticate(input: AuthInput, users: UserDirectory): AuthResult
  * `AccessDenied`, `InvalidArgument`), which the caller maps to its own codes.
  */
 export function verifySigV4Header(input: AuthInput, users: UserDirectory, authorization: string, payloadHash: string): S3User {
+  return verifyHeaderSignature(input, users, authorization, () => payloadHash).user;
+}
+
+/**
+ * The one check of a header-signed SigV4 request: parse the header, find the
+ * user, verify the signature over the payload hash (asked for once the user
+ * is known, so a missing-hash error comes after the credential errors, as
+ * AWS orders them), then the clock skew.
+ */
+function verifyHeaderSignature(input: AuthInput, users: UserDirectory, authorization: string, payloadHashOf: () => string) {
   const parsed = parseAuthorizationHeader(authorization);
   const { amzDate, ms } = requestTime(input.headers);
   if (Number.isNaN(ms)) throw new S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   const user = lookupUser(users, parsed.credential.accessKey);
-  checkSignature({
+  const payloadHash = payloadHashOf();
+  const key = checkSignature({
     input,
     user,
     cred: parsed.credential,
@@ -423,5 +416,5 @@ export function verifySigV4Header(input: AuthInput, users: UserDirectory, author
       extra: { RequestTime: amzDate, ServerTime: new Date(input.now).toISOString() },
     });
   }
-  return user;
+  return { user, key, parsed, amzDate, payloadHash };
 }
