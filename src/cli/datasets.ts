@@ -14,11 +14,16 @@ const USAGE = `usage: shoal datasets stacklite --out DIR [--questions N] [--dang
   --dangling 0, --files 1, --seed 42.
 `;
 
+/** Flags that take no value; every other `--name` takes the next argument or `--name=value`. */
+const BOOLEAN_FLAGS = new Set(["help"]);
+
 function parseFlags(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === "-h") { flags.set("help", "true"); continue; }
     if (!a.startsWith("--")) throw new Error(`unexpected argument '${a}'`);
+    if (BOOLEAN_FLAGS.has(a.slice(2))) { flags.set(a.slice(2), "true"); continue; }
     const eq = a.indexOf("=");
     if (eq > 0) { flags.set(a.slice(2, eq), a.slice(eq + 1)); continue; }
     const v = argv[i + 1];
@@ -51,6 +56,10 @@ export async function run(argv: string[]): Promise<number> {
   let flags: Map<string, string>;
   try {
     flags = parseFlags(rest);
+    if (flags.has("help")) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     for (const k of flags.keys()) {
       if (!["out", "questions", "dangling", "files", "seed"].includes(k)) throw new Error(`unknown option --${k}`);
     }
