@@ -136,7 +136,8 @@ export class SchedulerLostError extends ShoalError {
 export class FetchError extends ShoalError {
   override name = "FetchError";
   override readonly code = "fetch-failed";
-  override readonly retriable = true;
+  /** True unless the cause says trying again cannot help (a worker refused the client's token, another protocol version). */
+  override readonly retriable: boolean;
   constructor(
     readonly keys: readonly string[],
     readonly workers: readonly string[],
@@ -145,10 +146,13 @@ export class FetchError extends ShoalError {
   ) {
     const shown = keys.slice(0, 5).join(", ") + (keys.length > 5 ? `, … (${keys.length} in all)` : "");
     const last = opts.cause instanceof Error ? `; last error: ${opts.cause.name}: ${opts.cause.message}` : "";
+    const final = opts.cause instanceof ShoalError && !opts.cause.retriable;
+    const from = workers.length > 0 ? `worker(s) ${workers.join(", ")}` : "any worker";
     super(
-      `could not fetch ${keys.length === 1 ? "the result" : `${keys.length} results`} ${shown} from ${workers.length > 0 ? `worker(s) ${workers.join(", ")}` : "any worker"} within ${timeoutMs} ms${last}. ` +
-        `Fetch again later, or raise ClientOptions.fetchTimeout.`,
+      `could not fetch ${keys.length === 1 ? "the result" : `${keys.length} results`} ${shown} from ${from}${final ? "" : ` within ${timeoutMs} ms`}${last}. ` +
+        (final ? "Trying again will not help: give the client the same token (and Shoal version) as the workers." : "Fetch again later, or raise ClientOptions.fetchTimeout."),
       opts.cause === undefined ? {} : { cause: opts.cause },
     );
+    this.retriable = !final;
   }
 }

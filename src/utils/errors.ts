@@ -18,7 +18,7 @@
  * | `MissingDependencyError` | `missing-dependency` | no | client: a dependency the scheduler does not know |
  * | `CancelledError` | `cancelled` | no | client |
  * | `SchedulerLostError` | `scheduler-lost` | yes | client: reconnect |
- * | `FetchError` | `fetch-failed` | yes | client: results could not be fetched from workers |
+ * | `FetchError` | `fetch-failed` | yes, unless its cause is not (a worker refused the client's token) | client: results could not be fetched from workers |
  * | {@link TimeoutError} | `timeout` | yes | anywhere a caller's deadline passed |
  * | `CommClosedError` | `comm-closed` | yes | `src/comm/errors.ts` |
  * | `RequestTimeoutError` | `request-timeout` | yes | a `CommClosedError` |

@@ -9,6 +9,7 @@ import {
   Client,
   CommClosedError,
   FetchError,
+  HandshakeError,
   isRetriable,
   KilledWorkerError,
   LostDataError,
@@ -22,6 +23,7 @@ import {
   type LocalClusterOptions,
 } from "../../src/index.ts";
 import { errorToRecord, recordToError } from "../../src/utils/error-record.ts";
+import { WorkerServer } from "../../src/worker/server.ts";
 import { inc, killMyWorker, makeBytes, slowInc } from "../fixtures/tasks.ts";
 import { until } from "./harness.ts";
 
@@ -221,6 +223,28 @@ test("results a stopped worker holds: FetchError after fetchTimeout, naming keys
     await client.close();
   }
   await assert.rejects(Client.connect({ address: "tcp://127.0.0.1:1", fetchTimeout: 0 }), /options\.fetchTimeout must be a positive number/);
+});
+
+test("a worker that refuses the client's token: FetchError at once, not retriable, the HandshakeError as cause", { timeout: 60_000 }, async () => {
+  // an open scheduler, a worker whose data port needs a token the client lacks
+  const scheduler = await new SchedulerServer({ address: "tcp://127.0.0.1:0", logEvents: false }).start();
+  const worker = new WorkerServer({ scheduler: scheduler.address, nthreads: 1, token: "only-the-worker-knows" });
+  await worker.start();
+  // a fetchTimeout past the test's own timeout: only failing at once passes
+  const client = await Client.connect({ address: scheduler.address, fetchTimeout: 600_000 });
+  try {
+    const err = await rejection(client.submit(makeBytes, 100_000).result());
+    assert.ok(err instanceof FetchError, String(err));
+    assert.equal(err.retriable, false);
+    assert.equal(isRetriable(err), false);
+    assert.ok(err.cause instanceof HandshakeError && err.cause.reason === "bad-token", String(err.cause));
+    assert.equal(err.cause.retriable, false);
+    assert.match(err.message, /Trying again will not help/);
+  } finally {
+    await client.close();
+    await worker.close();
+    await scheduler.close();
+  }
 });
 
 test("comm errors are ShoalErrors; codes and retriable travel in records and come back", () => {
