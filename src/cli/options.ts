@@ -1,6 +1,8 @@
 /** Parsing helpers shared by the subcommands: sizes, counts, errors in one style. */
 import os from "node:os";
+import { readFileSync } from "node:fs";
 import { parseBytes as parseByteSize } from "../utils/bytes.ts";
+import { serverTlsFromEnv } from "../comm/tls-env.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -67,4 +69,23 @@ export async function runCli(name: string, usage: string, body: () => Promise<nu
     console.error(`shoal ${name}: ${e.message}`);
     return 1;
   }
+}
+
+/**
+ * Certificate, key and CA of a server or worker: from --tls-cert/--tls-key/--tls-ca,
+ * else from SHOAL_TLS_CERT/SHOAL_TLS_KEY/SHOAL_TLS_CA; undefined when neither is given.
+ */
+export function tlsFromFlags(values: { "tls-cert"?: string | undefined; "tls-key"?: string | undefined; "tls-ca"?: string | undefined }): { cert: string; key: string; ca?: string } | undefined {
+  if (values["tls-cert"] || values["tls-key"]) {
+    if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs both --tls-cert and --tls-key");
+    return {
+      cert: readFileSync(values["tls-cert"], "utf8"),
+      key: readFileSync(values["tls-key"], "utf8"),
+      ...(values["tls-ca"] ? { ca: readFileSync(values["tls-ca"], "utf8") } : {}),
+    };
+  }
+  const env = serverTlsFromEnv();
+  if (!env) return undefined;
+  const ca = values["tls-ca"] ? readFileSync(values["tls-ca"], "utf8") : env.ca?.toString("utf8");
+  return { cert: env.cert.toString("utf8"), key: env.key.toString("utf8"), ...(ca ? { ca } : {}) };
 }

@@ -1,10 +1,9 @@
 /** `shoal scheduler`: run a scheduler in the foreground. */
 import { parseArgs } from "node:util";
-import { readFileSync } from "node:fs";
 import { SchedulerServer } from "../scheduler/server.ts";
 import { formatAddress } from "../comm/address.ts";
 import { log } from "../utils/log.ts";
-import { isLoopback, runCli, UsageError } from "./options.ts";
+import { isLoopback, runCli, tlsFromFlags, UsageError } from "./options.ts";
 import { dashboardAccessToken, isAllInterfaces, isLoopbackHost, startDashboard, type Dashboard } from "../dashboard/index.ts";
 
 const USAGE = `usage: shoal scheduler [options]
@@ -16,6 +15,8 @@ const USAGE = `usage: shoal scheduler [options]
                          required when listening on anything but loopback
   --worker-ttl SECONDS   remove workers silent for this long (default 30)
   --tls-cert FILE --tls-key FILE [--tls-ca FILE]
+                         certificate, key and CA for tls:// (default SHOAL_TLS_CERT,
+                         SHOAL_TLS_KEY, SHOAL_TLS_CA: PEM file paths)
   --scheduler-file FILE  write the scheduler address to FILE (JSON) for workers and clients
   --dashboard-address HOST:PORT
                          where the web dashboard listens (default 127.0.0.1:8787; :PORT keeps
@@ -69,15 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     if (ttl !== undefined && !(ttl > 0)) throw new UsageError(`--worker-ttl must be a positive number of seconds`);
     const dashboardAt = values["no-dashboard"] ? null : parseHostPort(values["dashboard-address"] ?? "127.0.0.1:8787");
     const dashboardAuth = dashboardAt ? dashboardAccess(dashboardAt.host, values, token) : null;
-    let tls;
-    if (protocol === "tls") {
-      if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs --tls-cert and --tls-key");
-      tls = {
-        cert: readFileSync(values["tls-cert"]),
-        key: readFileSync(values["tls-key"]),
-        ...(values["tls-ca"] ? { ca: readFileSync(values["tls-ca"]) } : {}),
-      };
-    }
+    const tls = protocol === "tls" ? tlsFromFlags(values) : undefined;
+    if (protocol === "tls" && !tls) throw new UsageError("tls needs --tls-cert and --tls-key (or SHOAL_TLS_CERT and SHOAL_TLS_KEY)");
     const server = new SchedulerServer({
       address: formatAddress(protocol, host, port),
       ...(token ? { token } : {}),

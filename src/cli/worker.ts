@@ -4,7 +4,7 @@
  * SIGINT/SIGTERM stop them all.
  */
 import { parseArgs } from "node:util";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
@@ -14,7 +14,7 @@ import { parseAddress } from "../comm/address.ts";
 import type { WorkerOptions } from "../worker/server.ts";
 import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
 import { log } from "../utils/log.ts";
-import { formatBytes, parseCount, parseMemoryLimit, runCli, UsageError } from "./options.ts";
+import { formatBytes, parseCount, parseMemoryLimit, runCli, tlsFromFlags, UsageError } from "./options.ts";
 
 const USAGE = `usage: shoal worker SCHEDULER_ADDRESS [options]     (e.g. tcp://10.0.0.5:8786)
 
@@ -31,7 +31,8 @@ const USAGE = `usage: shoal worker SCHEDULER_ADDRESS [options]     (e.g. tcp://1
   --death-timeout SECS   give up when the scheduler stays unreachable this long (default 60)
   --no-nanny             do not restart workers that die
   --tls-cert FILE --tls-key FILE [--tls-ca FILE]
-                         certificate and key for tls:// (to the scheduler, peers and clients)`;
+                         certificate and key for tls:// (to the scheduler, peers and clients);
+                         default SHOAL_TLS_CERT, SHOAL_TLS_KEY, SHOAL_TLS_CA (PEM file paths)`;
 
 const PROCESS_URL = new URL(import.meta.url.endsWith(".ts") ? "../worker/process.ts" : "../worker/process.js", import.meta.url);
 
@@ -81,16 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     const token = values.token ?? process.env["SHOAL_TOKEN"];
     const basePort = values["worker-port"] === undefined ? 0 : parseCount(values["worker-port"], "--worker-port", 0);
 
-    let tls: { cert: string; key: string; ca?: string } | undefined;
-    if (values["tls-cert"] || values["tls-key"]) {
-      if (!values["tls-cert"] || !values["tls-key"]) throw new UsageError("tls needs both --tls-cert and --tls-key");
-      tls = {
-        cert: readFileSync(values["tls-cert"], "utf8"),
-        key: readFileSync(values["tls-key"], "utf8"),
-        ...(values["tls-ca"] ? { ca: readFileSync(values["tls-ca"], "utf8") } : {}),
-      };
-    }
-    if (parseAddress(scheduler).scheme === "tls" && !tls) throw new UsageError("a tls:// scheduler needs --tls-cert and --tls-key (and usually --tls-ca)");
+    const tls = tlsFromFlags(values);
+    if (parseAddress(scheduler).scheme === "tls" && !tls) throw new UsageError("a tls:// scheduler needs --tls-cert and --tls-key (and usually --tls-ca), or SHOAL_TLS_CERT, SHOAL_TLS_KEY and SHOAL_TLS_CA");
 
     await waitForScheduler(scheduler, deathTimeout, token, tls);
 

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
-import { Comm, connect, PACKET_WEIGHT, type Message, type TlsOptions } from "../comm/index.ts";
+import { Comm, connect, PACKET_WEIGHT, tlsFromEnv, type Message, type TlsOptions } from "../comm/index.ts";
 import { bundles, shipFunction } from "../code/ship.ts";
 import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
@@ -26,6 +26,7 @@ import { deserialize, serialize, type Payload, type Wire } from "../protocol/ser
 import { asPayload } from "../protocol/wire.ts";
 import { VERSION } from "../version.ts";
 import { FetchError, SchedulerLostError } from "./errors.ts";
+import { ShoalError } from "../utils/errors.ts";
 import { Future, KeyState, type FutureOwner } from "./future.ts";
 import { LocalCluster, type LocalClusterOptions } from "./local-cluster.ts";
 
@@ -124,6 +125,11 @@ export class Client implements FutureOwner {
     const address = opts.address ?? process.env["SHOAL_SCHEDULER_ADDRESS"] ?? undefined;
     const token = opts.token ?? process.env["SHOAL_TOKEN"];
     if (token !== undefined) opts.token = token;
+    if (!opts.tls) {
+      // SHOAL_TLS_CA/CERT/KEY: a tls:// scheduler reached from the environment alone
+      const fromEnv = tlsFromEnv();
+      if (fromEnv) opts.tls = fromEnv;
+    }
     let cluster: LocalCluster | null = null;
     let target = address;
     if (target === undefined || target === "") {
@@ -350,6 +356,7 @@ export class Client implements FutureOwner {
       if (pending.length === 0) return;
       const byWorker = await this.locate(pending, failedOn);
       let progress = false;
+      let refused: ShoalError | undefined;
       await Promise.all(
         [...byWorker].map(async ([w, list]) => {
           tried.add(w);
@@ -369,9 +376,12 @@ export class Client implements FutureOwner {
             this.workerComms.delete(w);
             for (const s of list) failed(s, w);
             lastError = err;
+            // a refused token or another protocol version: asking again will not help
+            if (err instanceof ShoalError && !err.retriable) refused = err;
           }
         }),
       );
+      if (refused !== undefined) throw new FetchError(pending.map((s) => s.key), [...tried], timeoutMs, { cause: refused });
       if (progress) {
         deadline = Date.now() + timeoutMs;
         backoff = 0;

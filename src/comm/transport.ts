@@ -16,6 +16,7 @@ import { acceptHandshake, offerHandshake } from "./handshake.ts";
 import { commLimits, type ListenLimits } from "./limits.ts";
 import { Accepts, type OpSet } from "../protocol/messages.ts";
 import { log } from "../utils/log.ts";
+import { TLS_HINT } from "./tls-env.ts";
 
 export interface TlsOptions {
   cert: string | Buffer;
@@ -222,7 +223,8 @@ export async function connect(address: string, opts: ConnectOptions = {}): Promi
       sock.once("error", (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         const why = err.code === "ECONNREFUSED" ? "connection refused (nothing listens there?)" : err.code === "ENOTFOUND" ? "unknown host" : err.message;
-        reject(new ConnectError(address, `cannot connect to ${address}: ${why}`, { cause: err }));
+        const hint = a.scheme === "tls" && err.code !== "ECONNREFUSED" && err.code !== "ENOTFOUND" ? `; ${TLS_HINT}` : "";
+        reject(new ConnectError(address, `cannot connect to ${address}: ${why}${hint}`, { cause: err }));
       });
       sock.once(a.scheme === "tls" ? "secureConnect" : "connect", () => {
         clearTimeout(timer);
@@ -246,7 +248,8 @@ export async function connect(address: string, opts: ConnectOptions = {}): Promi
   } catch (err) {
     comm.abort(err as Error);
     if (err instanceof ConnectError) throw err;
-    throw new ConnectError(address, `connection to ${address} closed during the handshake: ${(err as Error).message}; is it a Shoal ${a.scheme}:// endpoint with the same TLS settings?`, { cause: err });
+    const tlsHint = a.scheme === "tls" && !(opts.tls?.ca && opts.tls.cert) ? ` (${TLS_HINT})` : "";
+    throw new ConnectError(address, `connection to ${address} closed during the handshake: ${(err as Error).message}; is it a Shoal ${a.scheme}:// endpoint with the same TLS settings?${tlsHint}`, { cause: err });
   } finally {
     clearTimeout(timer);
   }
