@@ -60,6 +60,11 @@ export interface JobOptions {
 /** Answers in the issue's JSON shape. */
 export type Answers = Record<string, unknown>;
 
+/** A bad command-line argument. */
+class ArgumentError extends Error {
+  override name = "ArgumentError";
+}
+
 function parseArgs(argv: string[]): JobOptions {
   const o: JobOptions = {
     data: "./data/stacklite", questions: 1_000_000, workers: 4, threads: 1, blocksize: null, persist: true, json: null,
@@ -67,7 +72,7 @@ function parseArgs(argv: string[]): JobOptions {
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(String(v).replaceAll("_", ""));
-    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${flag} must be an integer >= ${min}, got '${v}'`);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new ArgumentError(`${flag} must be an integer >= ${min}, got '${v}'`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -90,7 +95,7 @@ function parseArgs(argv: string[]): JobOptions {
         process.stdout.write("usage: stackoverflow.ts [--data DIR] [--questions N] [--workers 4] [--threads 1] [--blocksize BYTES] [--no-persist] [--json FILE] [--address tcp://HOST:8786] [--memory-limit BYTES] [--trace FILE]\n");
         process.exit(0);
         break;
-      default: throw new Error(`unknown argument '${a}' (try --help)`);
+      default: throw new ArgumentError(`unknown argument '${a}' (try --help)`);
     }
   }
   return o;
@@ -129,6 +134,14 @@ export async function task6(q: DataFrame, tags: DataFrame, client: Client): Prom
   return { top_by_questions: rows(byQ, fields), top_by_answers: rows(byA, fields) };
 }
 
+/** A remote cluster did not lose half of its workers within `--kill-wait` seconds: tasks 7 and 8 cannot run. */
+export class WorkersNotStoppedError extends Error {
+  override name = "WorkersNotStoppedError";
+  constructor(readonly left: number, readonly expected: number, readonly waited: number) {
+    super(`the cluster still has ${left} workers after ${waited} s (expected at most ${expected}): nobody stopped the workers this job asked to be stopped`);
+  }
+}
+
 /** Kill half of the workers: SIGKILL for a local cluster; for a remote one, wait until half are gone. */
 export async function killHalf(client: Client, opts: { killWait: number; log: (s: string) => void }): Promise<number> {
   const info = await client.schedulerInfo();
@@ -148,7 +161,7 @@ export async function killHalf(client: Client, opts: { killWait: number; log: (s
   for (;;) {
     const left = Object.keys((await client.schedulerInfo()).workers).length;
     if (left <= target) return left;
-    if (Date.now() > deadline) throw new Error(`the cluster still has ${left} workers after ${opts.killWait} s (expected ${target})`);
+    if (Date.now() > deadline) throw new WorkersNotStoppedError(left, target, opts.killWait);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -164,8 +177,28 @@ function autoBlocksize(dir: string, workers: number): number {
   return Math.max(1 << 20, Math.min(64 << 20, Math.ceil(biggest / (2 * workers))));
 }
 
+/** What each step answers, printed beside its result. */
+const TITLES: Record<string, string> = {
+  task1: "missing values, % of rows per column",
+  task2: "Score: mean, standard deviation, median, min, max",
+  task3: "the 5 most used tags",
+  task4: "are there question_tags rows whose question is missing? (1 = yes)",
+  task5: "the 5 users with the most questions (mean score, questions, answers)",
+  task6: "questions joined with tags: the 5 tags with the most questions and the 5 with the most answers",
+  kill: "half of the workers",
+  task7: "task 5 again on the surviving workers (must equal task 5)",
+  task8: "task 6 again on the surviving workers (must equal task 6)",
+};
+
+/** The job's result; `incomplete` names the tasks that did not run (and the process then exits non-zero). */
+export interface JobResult {
+  answers: Answers;
+  timings_s: Record<string, number>;
+  incomplete?: { tasks: string[]; reason: string };
+}
+
 /** Run the eight tasks; returns answers and timings (seconds). */
-export async function runJob(o: JobOptions, log: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<{ answers: Answers; timings_s: Record<string, number> }> {
+export async function runJob(o: JobOptions, log: (s: string) => void = (s) => process.stdout.write(s + "\n")): Promise<JobResult> {
   const dir = resolve(o.data);
   const t: Record<string, number> = {};
   const T0 = performance.now();
@@ -175,7 +208,7 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     log(`generating ${o.questions.toLocaleString("en-US")} questions into ${dir} ...`);
     mkdirSync(dir, { recursive: true });
     await generateStacklite({ out: dir, questions: o.questions, dangling: 3 });
-    lap("generate");
+    log(`generated in ${lap("generate").toFixed(2)} s`);
   }
   // glibc malloc in the workers. A fixed mmap threshold returns freed frame and shard buffers to
   // the OS at once (with the dynamic threshold, large buffers end up in arenas that keep the
@@ -196,8 +229,11 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     }
     const nworkers = Object.keys((await client.schedulerInfo()).workers).length;
     log(`cluster: ${client.address} with ${nworkers} workers${client.localCluster ? ` (local, ${o.threads} thread(s) each)` : ""}`);
+    const dashboard = client.dashboardLink ?? (await client.schedulerInfo()).services["dashboard"] ?? null;
+    if (dashboard) log(`dashboard: ${dashboard}`);
     lap("cluster_start");
     const blocksize = o.blocksize ?? autoBlocksize(dir, nworkers);
+    log(`loading questions*.csv and question_tags*.csv from ${dir} (blocks of ${(blocksize / 2 ** 20).toFixed(1)} MiB)${o.persist ? " into the workers' memory" : ""} ...`);
     let q = await readCsv(join(dir, "questions*.csv"), { naValues: ["NA"], blocksize });
     // Tag repeats a few thousand distinct values over millions of rows: store it as categorical (pandas "category")
     let tags = await readCsv(join(dir, "question_tags*.csv"), { naValues: ["NA"], blocksize, dtypes: { Tag: "category" } });
@@ -211,7 +247,7 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     }
     log(`load${o.persist ? " (persist)" : " (lazy)"}: ${lap("load").toFixed(2)} s`);
     const a: Answers = {};
-    const show = (task: string, what: string): void => { log(`${task} (${lap(task).toFixed(2)} s): ${what}`); };
+    const show = (task: string, what: string): void => { log(`${task} ${TITLES[task] ?? ""} (${lap(task).toFixed(2)} s): ${what}`); };
 
     const [qMiss, tMiss] = await compute([q.missingPercent(), tags.missingPercent()], client);
     a.task1 = { missing_pct: { questions: qMiss, question_tags: tMiss } };
@@ -235,7 +271,16 @@ export async function runJob(o: JobOptions, log: (s: string) => void = (s) => pr
     a.task6 = await task6(q, tags, client);
     show("task6", JSON.stringify(a.task6));
 
-    const left = await killHalf(client, { killWait: o.killWait, log });
+    let left: number;
+    try {
+      left = await killHalf(client, { killWait: o.killWait, log });
+    } catch (err) {
+      if (!(err instanceof WorkersNotStoppedError)) throw err;
+      const reason = `${err.message}; tasks 7 and 8 (tasks 5 and 6 after losing workers) were not run. Stop half of the workers within --kill-wait seconds (now ${o.killWait}) to run them.`;
+      log(`NOT COMPLETE: ${reason}`);
+      t.total = Number(((performance.now() - T0) / 1000).toFixed(4));
+      return { answers: a, timings_s: t, incomplete: { tasks: ["task7", "task8"], reason } };
+    }
     show("kill", `${left} workers left`);
     a.task7 = await task5(q, client);
     show("task7", JSON.stringify(a.task7));
@@ -257,9 +302,21 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
   const res = await runJob(o);
   if (o.json) {
     writeFileSync(o.json, JSON.stringify(res, null, 1) + "\n");
-    process.stdout.write(`wrote ${o.json}\n`);
+    process.stdout.write(`wrote ${o.json}${res.incomplete ? " (incomplete: see its 'incomplete' field)" : ""}\n`);
   }
   process.stdout.write(`total ${res.timings_s["total"]!.toFixed(2)} s\n`);
+  if (res.incomplete) process.exitCode = 2;
 }
 
-if (isMain(import.meta)) await main();
+if (isMain(import.meta)) {
+  try {
+    await main();
+  } catch (err) {
+    // one line, not a stack, for what a user can act on (bad arguments, an unreachable cluster, a bad file)
+    const e = err as Error & { code?: string };
+    process.stderr.write(`stackoverflow: ${e.message}${e.code ? ` [${e.code}]` : ""}\n`);
+    // an error without a stable code is unexpected: keep its stack for the bug report
+    if (!e.code && !(err instanceof ArgumentError)) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}
