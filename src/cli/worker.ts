@@ -13,6 +13,7 @@ import { connect, HandshakeError } from "../comm/index.ts";
 import { parseAddress } from "../comm/address.ts";
 import type { WorkerOptions } from "../worker/server.ts";
 import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
+import { WorkerExit } from "../worker/exit-codes.ts";
 import { log } from "../utils/log.ts";
 import { formatBytes, parseCount, parseMemoryLimit, runCli, tlsFromFlags, UsageError } from "./options.ts";
 
@@ -96,6 +97,8 @@ export async function run(argv: string[]): Promise<number> {
     };
     const children = new Map<number, ChildProcess>();
     let stopping = false;
+    /** A worker exited because it gave up on the scheduler: the nanny's exit code says so when the last one is gone. */
+    let gaveUp = false;
     const nameOf = (i: number): string => (values.name ? (nworkers > 1 ? `${values.name}-${i}` : values.name) : `${os.hostname()}-${process.pid}-${i}`);
     const spawnOne = (i: number): void => {
       const opts: WorkerOptions = {
@@ -121,12 +124,20 @@ export async function run(argv: string[]): Promise<number> {
         if (stopping) return;
         if (values["no-nanny"]) {
           log("nanny", `worker ${nameOf(i)} exited (${signal ?? code}); not restarting (--no-nanny)`);
-          if (children.size === 0) exitNow(code ?? 1);
+          if (code === WorkerExit.schedulerLost) gaveUp = true;
+          if (children.size === 0) exitNow(gaveUp ? WorkerExit.schedulerLost : (code ?? 1));
           return;
         }
-        if (code === 3) {
+        if (code === WorkerExit.cannotStart) {
           log("nanny", `worker ${nameOf(i)} could not start; not restarting`);
           if (children.size === 0) exitNow(1);
+          return;
+        }
+        if (code === WorkerExit.schedulerLost) {
+          // a fresh process would find the same scheduler gone (or the same refusal)
+          log("nanny", `worker ${nameOf(i)} gave up on the scheduler; not restarting`);
+          gaveUp = true;
+          if (children.size === 0) exitNow(WorkerExit.schedulerLost);
           return;
         }
         log("nanny", `worker ${nameOf(i)} died (${signal ?? `exit code ${code}`}); restarting`);

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { SchedulerServer } from "../scheduler/server.ts";
 import type { SchedulerConfig } from "../scheduler/state.ts";
 import type { WorkerOptions } from "../worker/server.ts";
+import { WorkerExit } from "../worker/exit-codes.ts";
 import { engineEnv, engineThreads } from "../worker/engine-threads.ts";
 import { Adaptive, type AdaptOptions } from "../elastic/adapt.ts";
 import { LocalProcessLauncher } from "../elastic/launcher.ts";
@@ -207,7 +208,7 @@ export class LocalCluster {
     // code 70) is replaced, as a nanny would. A worker killed from outside
     // (a signal, a crash) stays dead: that is what the user asked for.
     child.on("exit", (code) => {
-      if (code === 70 && !this.closed) {
+      if (code === WorkerExit.memory && !this.closed) {
         const i = this.workers.indexOf(w);
         if (i >= 0) this.workers.splice(i, 1);
         this.spawnWorker(name);

@@ -7,6 +7,7 @@ import { readdirSync, rmSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { WorkerServer, type WorkerOptions } from "./server.ts";
 import { log } from "../utils/log.ts";
+import { WorkerExit } from "./exit-codes.ts";
 
 /**
  * When the program that started this worker's LocalCluster died without
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
     ...opts,
     // past the terminate fraction of its memory limit the process exits; the
     // nanny (`shoal worker`) starts a fresh one, the scheduler recomputes
-    onTerminate: () => process.exit(70),
+    onTerminate: () => process.exit(WorkerExit.memory),
   });
   let stopping = false;
   const stop = (why: string): void => {
@@ -56,11 +57,12 @@ async function main(): Promise<void> {
     await w.start();
   } catch (err) {
     log("worker", `${w.name}: cannot start: ${(err as Error).message}`);
-    process.exit(3);
+    process.exit(WorkerExit.cannotStart);
   }
   process.send?.({ type: "ready", address: w.address, name: w.name });
   await w.finished;
-  process.exit(0);
+  // a worker that gave up on a lost scheduler did not stop on request: say so to the nanny or the shell
+  process.exit(w.gaveUp !== null ? WorkerExit.schedulerLost : WorkerExit.stopped);
 }
 
 void main();

@@ -95,6 +95,16 @@ export class WorkerServer {
   private dataServer: DataServer | null = null;
   /** Resolves when the worker has stopped for good. */
   readonly finished: Promise<void>;
+  /**
+   * Why the worker stopped on its own after losing the scheduler (the
+   * death timeout passed, or the scheduler refused it for good); null when
+   * it is running or was closed on request. The worker process exits
+   * non-zero when this is set.
+   */
+  get gaveUp(): string | null {
+    return this.gaveUpReason;
+  }
+  private gaveUpReason: string | null = null;
   private resolveFinished!: () => void;
 
   constructor(readonly opts: WorkerOptions) {
@@ -253,7 +263,9 @@ export class WorkerServer {
     log("worker", `${this.name}: lost connection to scheduler ${this.opts.scheduler}; reconnecting`);
     // Anything computed for the old session may be recomputed elsewhere: start clean.
     this.resetState();
-    const deadline = Date.now() + (this.opts.deathTimeout ?? 60) * 1000;
+    const deathTimeout = this.opts.deathTimeout ?? 60;
+    const deadline = Date.now() + deathTimeout * 1000;
+    let why = `scheduler ${this.opts.scheduler} unreachable for ${deathTimeout} s`;
     for (let attempt = 0; !this.closing && Date.now() < deadline; attempt++) {
       try {
         const comm = await connect(this.opts.scheduler, this.schedulerConnectOptions(2000));
@@ -264,14 +276,15 @@ export class WorkerServer {
         // a refused token or another protocol version will not change by waiting
         const retriable = err instanceof HandshakeError ? err.retriable : err instanceof RegistrationRefused ? err.retriable : true;
         if (!retriable) {
-          log("worker", `${this.name}: giving up on ${this.opts.scheduler}: ${(err as Error).message}`);
+          why = (err as Error).message;
           break;
         }
         await sleep(Math.min(backoffMs(attempt), Math.max(0, deadline - Date.now())));
       }
     }
     if (!this.closing) {
-      log("worker", `${this.name}: scheduler unreachable for ${this.opts.deathTimeout ?? 60} s; exiting`);
+      log("worker", `${this.name}: giving up on the scheduler: ${why}; exiting`);
+      this.gaveUpReason = why;
       await this.close();
     }
   }
