@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { isUtf8 } from "node:buffer";
 import { engine, type Frame } from "./engine.ts";
 import { CsvErrorKind, CsvParseError } from "./errors.ts";
 import { FAST_CHUNK, FastScanner } from "./csv-fast.ts";
@@ -158,16 +159,50 @@ function lineSnippet(buf: Uint8Array, start: number): string {
 }
 
 function fail(buf: Uint8Array, o: ScanOptions, kind: CsvErrorKind, lineInBlock: number, lineStart: number,
-  col: number | undefined, detail: string): never {
+  col: number | undefined, detail: string, position?: number): never {
   const inBlock = lineInBlock + o.lineBase;
   const err = new CsvParseError({
     kind, file: o.file, lineInBlock: inBlock, byteOffset: o.byteOffset + lineStart,
     line: o.startLine !== undefined ? o.startLine + inBlock - 1 : undefined,
     column: col !== undefined ? col + 1 : undefined,
     columnName: col !== undefined ? o.columns[col] : undefined,
+    ...(position !== undefined ? { position } : {}),
     snippet: lineSnippet(buf, lineStart), detail,
   });
   throw err;
+}
+
+/** 1-based character position of byte `at` in the line starting at byte `lineStart` (UTF-8 decoded; a bad byte counts as one). */
+function charPosition(buf: Uint8Array, lineStart: number, at: number): number {
+  return Buffer.from(buf.buffer, buf.byteOffset + lineStart, at - lineStart).toString("utf8").length + 1;
+}
+
+/**
+ * Start bytes of the fields of the row at `lineStart` up to the end of the row
+ * or of `buf` (error path only: a quoted delimiter or newline does not count).
+ */
+function fieldStarts(buf: Uint8Array, lineStart: number, end: number, delim: number, quote: number): number[] {
+  const starts = [lineStart];
+  let inQ = false;
+  for (let i = lineStart; i < end; i++) {
+    const b = buf[i]!;
+    if (inQ) { if (b === quote) inQ = false; continue; }
+    if (b === quote && i === starts[starts.length - 1]) inQ = true;
+    else if (b === delim) starts.push(i + 1);
+    else if (b === NL) break;
+  }
+  return starts;
+}
+
+/** Fails for a row with more than `ncols` fields: how many, and where the first extra one starts. */
+function failTooMany(buf: Uint8Array, n: number, o: ScanOptions, line: number, lineStart: number): never {
+  const ncols = o.columns.length;
+  const starts = fieldStarts(buf, lineStart, n, o.delim, o.quote);
+  const extra = starts[ncols] ?? lineStart;
+  const last = o.columns[ncols - 1];
+  fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined,
+    `expected ${ncols} fields, found ${starts.length}: the row overflows after column ${ncols}${last !== undefined ? ` '${last}'` : ""}, where field ${ncols + 1} starts`,
+    charPosition(buf, lineStart, extra));
 }
 
 function isNa(buf: Uint8Array, s: number, e: number, na: Uint8Array[]): boolean {
@@ -273,7 +308,7 @@ function scanLine(buf: Uint8Array, n: number, sampling: boolean, o: ScanOptions,
       } else { i++; continue; }
     }
     // ---- end of a field [fieldStart, fieldEnd) in column `col`
-    if (col > lastCol) fail(buf, o, CsvErrorKind.FieldCount, line, lineStart, undefined, `expected ${ncols} fields, found more`);
+    if (col > lastCol) failTooMany(buf, n, o, line, lineStart);
     if (settled[col] === 0 || quoted) {
       const k = quoted ? fieldKind(buf, fieldStart + 1, fieldEnd - 1, na) : fieldKind(buf, fieldStart, fieldEnd, na);
       if (k >= 0) {
@@ -472,6 +507,8 @@ export function readCsvPartition(bytes: Uint8Array, ctx: CsvPartitionContext): F
   const scan = scanCsv(bytes, ctx);
   const types = scan.columns.map((c) => scan.schema[c]!);
   const data = bytes.subarray(scan.dataStart);
+  // the engine refuses bad UTF-8 without saying where: find it first
+  if (!isUtf8(data)) throw encodingError(data, ctx, scan);
   let df = engine().parseCsv(scan.blankLines > 0 ? dropBlankLines(data) : data, {
     columns: scan.columns,
     dtypes: types.map(toPolarsType),
@@ -485,4 +522,47 @@ export function readCsvPartition(bytes: Uint8Array, ctx: CsvPartitionContext): F
   }
   if (ctx.widenTo) df = castToSchema(df, ctx.widenTo as Schema);
   return df;
+}
+
+/** Byte index of the first byte in `buf` that does not belong to a valid UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  const n = buf.length;
+  let i = 0;
+  while (i < n) {
+    const b = buf[i]!;
+    if (b < 0x80) { i++; continue; }
+    let len: number, min: number;
+    if (b >= 0xc2 && b <= 0xdf) { len = 2; min = 0x80; }
+    else if (b >= 0xe0 && b <= 0xef) { len = 3; min = 0x800; }
+    else if (b >= 0xf0 && b <= 0xf4) { len = 4; min = 0x10000; }
+    else return i;
+    if (i + len > n) return i;
+    let cp = b & (0xff >> (len + 1));
+    for (let k = 1; k < len; k++) {
+      const c = buf[i + k]!;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += len;
+  }
+  return -1;
+}
+
+/** A {@link CsvParseError} naming file, line, column and character of the first byte that is not UTF-8. */
+function encodingError(data: Uint8Array, ctx: CsvPartitionContext, scan: CsvScanResult): CsvParseError {
+  const bad = Math.max(0, firstInvalidUtf8(data));
+  const view = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const lineStart = bad > 0 ? view.lastIndexOf(NL, bad - 1) + 1 : 0;
+  const lineInBlock = countNewlines(data, 0, lineStart) + 1 + (scan.dataStart > 0 ? 1 : 0);
+  const startLine = ctx.startLine ?? (!ctx.byteOffset ? 1 : undefined);
+  const col = fieldStarts(data, lineStart, bad + 1, byte(ctx.delimiter ?? ",", "delimiter"), byte(ctx.quote ?? '"', "quote")).length - 1;
+  const byteOffset = (ctx.byteOffset ?? 0) + scan.dataStart;
+  return new CsvParseError({
+    kind: CsvErrorKind.BadEncoding, file: ctx.file, lineInBlock, byteOffset: byteOffset + lineStart,
+    line: startLine !== undefined ? startLine + lineInBlock - 1 : undefined,
+    column: col + 1, columnName: scan.columns[col], position: charPosition(data, lineStart, bad),
+    snippet: lineSnippet(data, lineStart),
+    detail: `invalid UTF-8: byte 0x${data[bad]!.toString(16).padStart(2, "0")} at byte ${byteOffset + bad} of the file`,
+  });
 }

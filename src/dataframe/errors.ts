@@ -12,6 +12,8 @@ export const CsvErrorKind = {
   BadValue: "bad-value",
   BadQuote: "bad-quote",
   BadHeader: "bad-header",
+  /** Bytes that are not UTF-8 (e.g. a Latin-1 file). */
+  BadEncoding: "bad-encoding",
 } as const;
 /** One of {@link CsvErrorKind}. */
 export type CsvErrorKind = (typeof CsvErrorKind)[keyof typeof CsvErrorKind];
@@ -31,6 +33,8 @@ export interface CsvParseErrorInfo {
   column?: number | undefined;
   /** Column name, when known. */
   columnName?: string | undefined;
+  /** 1-based character position in the line where the problem starts (the first extra field, the first bad byte). */
+  position?: number | undefined;
   /** The bad line (truncated to 200 characters). */
   snippet: string;
   /** Human detail, e.g. `cannot parse "12x" as int64`. */
@@ -64,8 +68,19 @@ export class CsvParseError extends Error {
   private static format(i: CsvParseErrorInfo): string {
     const where = i.line !== undefined ? `${i.file}:${i.line}` : `${i.file} (byte ${i.byteOffset}, line ${i.lineInBlock} of its block)`;
     const col = i.column !== undefined ? `, column ${i.column}${i.columnName !== undefined ? ` '${i.columnName}'` : ""}` : "";
-    return `malformed CSV row at ${where}${col}: ${i.detail}\n  row: ${i.snippet}\n  ` +
-      "fix the row, or declare the column as utf8 in options.dtypes to keep it as text";
+    const pos = i.position !== undefined ? `, character ${i.position}` : "";
+    return `malformed CSV row at ${where}${col}${pos}: ${i.detail}\n  row: ${i.snippet}\n  ${CsvParseError.hint(i.kind)}`;
+  }
+
+  /** What to do next, for this kind of problem only. */
+  private static hint(kind: CsvErrorKind): string {
+    switch (kind) {
+      case CsvErrorKind.BadValue: return "fix the row, or declare the column as utf8 in options.dtypes to keep it as text";
+      case CsvErrorKind.FieldCount: return "fix the row: a value that contains the delimiter must be quoted";
+      case CsvErrorKind.BadQuote: return "fix the quoting: a quote inside a quoted value is written twice (\"\")";
+      case CsvErrorKind.BadHeader: return "fix the header line: one unique name per column";
+      case CsvErrorKind.BadEncoding: return "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)";
+    }
   }
 }
 

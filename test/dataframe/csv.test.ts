@@ -80,9 +80,31 @@ function expectError(fn: () => unknown, check: { kind: string; line?: number; co
   return e;
 }
 
-test("too many fields: file and line in the message", () => {
-  expectError(() => readCsvPartition(B(HEADER + "1,a,1,2\n2,b,2,3,9\n"), { file: "data/q.csv", header: null }),
-    { kind: "field-count", line: 3, re: /data\/q\.csv:3: expected 4 fields, found more\n {2}row: 2,b,2,3,9/ });
+test("too many fields: file, line, the count and where the row overflowed; no dtype hint", () => {
+  const e = expectError(() => readCsvPartition(B(HEADER + "1,a,1,2\n2,b,2,3,9,10\n"), { file: "data/q.csv", header: null }),
+    { kind: "field-count", line: 3, re: /data\/q\.csv:3, character 9: expected 4 fields, found 6: the row overflows after column 4 'Owner', where field 5 starts\n {2}row: 2,b,2,3,9,10\n/ });
+  assert.equal(e.info.position, 9);
+  assert.doesNotMatch(e.message, /dtypes|utf8/);
+  assert.match(e.message, /a value that contains the delimiter must be quoted/);
+  // multi-byte text before the overflow: the position counts characters, not bytes; a quoted delimiter is not a field
+  expectError(() => readCsvPartition(B(HEADER + '2,"é, ü",2,3,9\n'), { file: "q.csv", header: null }),
+    { kind: "field-count", re: /q\.csv:2, character 14: expected 4 fields, found 5/ });
+});
+
+test("invalid UTF-8 names file, line, column and character (the engine alone said none)", () => {
+  const bytes = Buffer.concat([B(HEADER + "1,a,1,2\n2,caf"), Buffer.from([0xe9]), B(",2,3\n")]); // Latin-1 "café"
+  const e = expectError(() => readCsvPartition(bytes, { file: "latin1.csv", header: null }),
+    { kind: "bad-encoding", line: 3, column: 2, columnName: "Name", re: /latin1\.csv:3, column 2 'Name', character 6: invalid UTF-8: byte 0xe9 at byte 33 of the file\n.*\n {2}convert the file to UTF-8/ });
+  assert.equal(e.info.byteOffset, HEADER.length + 8);
+  // a middle block with a start line, and one without (byte offset; withLine resolves it)
+  const mid = Buffer.concat([B("1,a,1,2\n\n2,b,"), Buffer.from([0xc3, 0x28]), B(",3\n")]);
+  expectError(() => readCsvPartition(mid, { file: "m.csv", header: ["Id", "Name", "Score", "Owner"], skipHeader: false, startLine: 50 }),
+    { kind: "bad-encoding", line: 52, column: 3, columnName: "Score", re: /m\.csv:52, column 3 'Score', character 5: invalid UTF-8: byte 0xc3/ });
+  const off = expectError(() => readCsvPartition(mid, { file: "m.csv", header: ["Id", "Name", "Score", "Owner"], skipHeader: false, byteOffset: 1000 }),
+    { kind: "bad-encoding", re: /m\.csv \(byte 1009, line 3 of its block\), column 3 'Score'/ });
+  assert.equal(off.withLine(50).line, 52);
+  // valid multi-byte text is not flagged
+  assert.equal(readCsvPartition(B(HEADER + "1,日本語é𝄞,1,2\n"), { file: "ok.csv", header: null }).height, 1);
 });
 
 test("too few fields: line counted from the block's start line", () => {
@@ -203,7 +225,7 @@ test("a bad number deep in the block is found, with its line and column", () => 
 
 test("wrong field count in the last line without a trailing newline", () => {
   expectError(() => scanCsv(B("1,a,1,2\n2,b,2,3\n3,c,3"), mid()), { kind: "field-count", line: 12, re: /m\.csv:12: expected 4 fields, found 3\n {2}row: 3,c,3\n/ });
-  expectError(() => scanCsv(B("1,a,1,2\n2,b,2,3\n3,c,3,4,5"), mid()), { kind: "field-count", line: 12, re: /m\.csv:12: expected 4 fields, found more/ });
+  expectError(() => scanCsv(B("1,a,1,2\n2,b,2,3\n3,c,3,4,5"), mid()), { kind: "field-count", line: 12, re: /m\.csv:12, character 9: expected 4 fields, found 5/ });
   expectError(() => scanCsv(B("1,a,1,2\n3,c,3,4x"), mid({ dtypes: { Owner: "int64" } })), { kind: "bad-value", line: 11, column: 4, re: /cannot parse "4x"/ });
   expectError(() => scanCsv(B('1,a,1,2\n3,"c,3,4'), mid()), { kind: "bad-quote", line: 11, column: 2, re: /unterminated quoted field/ });
   // well-formed last lines without a newline
@@ -217,7 +239,7 @@ test("long text fields: a delimiter or newline anywhere in them is still seen", 
   for (let at = 0; at <= long.length; at++) {
     const extra = long.slice(0, at) + "," + long.slice(at);
     const text = `1,${long},1,2\n2,${extra},2,3\n`;
-    expectError(() => scanCsv(B(text), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found more/ });
+    expectError(() => scanCsv(B(text), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found 5/ });
     const short = `1,${long},1,2\n2,${long.slice(0, at)}\n`;
     expectError(() => scanCsv(B(short), mid()), { kind: "field-count", line: 11, re: /expected 4 fields, found 2/ });
   }

@@ -352,7 +352,7 @@ test("a malformed row fails the action with file, line and column, through the c
   const extra = join(dir, "extra.csv");
   writeFileSync(extra, "a,b\n1,2\n3,4,5\n");
   // inside the sample: readCsv itself fails, before any task runs
-  await assert.rejects(async () => (await readCsv(extra)).collect(), /extra\.csv:3: expected 2 fields, found more/);
+  await assert.rejects(async () => (await readCsv(extra)).collect(), /extra\.csv:3, character 5: expected 2 fields, found 3/);
 });
 
 test("invalid arguments fail early with the column names", async () => {
