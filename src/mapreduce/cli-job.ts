@@ -9,7 +9,7 @@ import { parseBytes } from "../utils/bytes.ts";
 import type { FnRef } from "../code/fnref.ts";
 import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
 import type { JobClass, OptionSpec } from "./job.ts";
-import { formatSummary, runJob, runStreaming, type JobResult, type RunnerName } from "./runner.ts";
+import { formatSummary, runJob, runStreaming, type JobResult, type RunJobOptions, type RunnerName } from "./runner.ts";
 
 /** Thrown for bad command lines (exit code 2). */
 export class MrUsageError extends Error {
@@ -31,6 +31,8 @@ export interface MrArgs {
   positionals: string[];
   passthrough: Record<string, string | true>;
   quiet: boolean;
+  /** `--progress`: bars per task group on stderr (local and cluster runners). */
+  progress: boolean;
   help: boolean;
   job?: string;
 }
@@ -44,7 +46,7 @@ const WITH_VALUE: Record<string, keyof MrArgs | "D" | "cmdenv"> = {
 
 /** Parses `argv` (flags and passthrough `--name value` options anywhere). */
 export function parseMrArgs(argv: readonly string[]): MrArgs {
-  const a: MrArgs = { runner: "inline", env: {}, positionals: [], passthrough: {}, quiet: false, help: false };
+  const a: MrArgs = { runner: "inline", env: {}, positionals: [], passthrough: {}, quiet: false, progress: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
     if (arg === "--") {
@@ -57,6 +59,10 @@ export function parseMrArgs(argv: readonly string[]): MrArgs {
     }
     if (arg === "-q" || arg === "--quiet") {
       a.quiet = true;
+      continue;
+    }
+    if (arg === "--progress") {
+      a.progress = true;
       continue;
     }
     let value: string | undefined;
@@ -151,6 +157,7 @@ options:
   --scheduler ADDR   scheduler address for -r cluster (default SHOAL_SCHEDULER_ADDRESS)
   --blocksize SIZE   bytes per input split (default 64MiB)
   --nworkers N       worker processes for -r local (default: cores)
+  --progress         progress bars per task group on stderr (-r local / cluster; one summary line every 2 s when stderr is not a terminal)
   -q, --quiet        no summary on stderr`;
 
 async function finishRun(result: JobResult, quiet: boolean): Promise<void> {
@@ -160,9 +167,18 @@ async function finishRun(result: JobResult, quiet: boolean): Promise<void> {
   if (!quiet) console.error(formatSummary(result));
 }
 
+/** `--progress`: draws the job's task groups while it runs (the dashboard's terminal bars, loaded only when asked for). */
+async function progressWatch(args: MrArgs): Promise<RunJobOptions["watch"]> {
+  if (!args.progress) return undefined;
+  if (args.runner === "inline") throw new MrUsageError("--progress needs -r local or -r cluster (the inline runner runs in this process, one task at a time)");
+  const { progress } = await import("../dashboard/progress.ts");
+  return (client, run) => progress(run, { client });
+}
+
 /** Runs a parsed command line against a job class; the exit code. */
 export async function runParsed(args: MrArgs, cls: JobClass | null, jobRef?: FnRef): Promise<number> {
   if (args.positionals.length === 0) throw new MrUsageError("no input files given");
+  const watch = await progressWatch(args);
   const common = {
     runner: args.runner,
     inputs: args.positionals,
@@ -171,6 +187,7 @@ export async function runParsed(args: MrArgs, cls: JobClass | null, jobRef?: FnR
     ...(args.scheduler !== undefined ? { scheduler: args.scheduler } : {}),
     ...(args.blocksize !== undefined ? { blocksize: args.blocksize } : {}),
     ...(args.nworkers !== undefined ? { cluster: { nworkers: args.nworkers } } : {}),
+    ...(watch ? { watch } : {}),
   };
   if (cls === null) {
     if (!args.mapper) throw new MrUsageError("streaming mode needs --mapper CMD");
@@ -202,7 +219,7 @@ export async function runJobCli(cls: JobClass, argv: readonly string[]): Promise
   try {
     const args = parseMrArgs(argv);
     if (args.help) {
-      console.log(`usage: ${cls.name} INPUT... [-r inline|local|cluster] [-o OUTPUT] [--reducers N] [--scheduler ADDRESS]${Object.keys(cls.OPTIONS ?? {}).map((k) => ` [--${k} ${cls.OPTIONS[k]!.type.toUpperCase()}]`).join("")}`);
+      console.log(`usage: ${cls.name} INPUT... [-r inline|local|cluster] [-o OUTPUT] [--reducers N] [--scheduler ADDRESS] [--progress]${Object.keys(cls.OPTIONS ?? {}).map((k) => ` [--${k} ${cls.OPTIONS[k]!.type.toUpperCase()}]`).join("")}`);
       return 0;
     }
     return await runParsed(args, cls);

@@ -61,6 +61,12 @@ export interface RunJobOptions {
   storage?: Omit<StorageOptions, "signal">;
   /** How the job's class is named for workers; default: shipped as an export of its module. */
   jobRef?: FnRef;
+  /**
+   * Wraps the job's computation on the local and cluster runners, e.g. to draw
+   * progress bars: `watch: (client, run) => progress(run, { client })` is what
+   * `shoal mr --progress` passes. Not called by the inline runner.
+   */
+  watch?: <T>(client: Client, run: () => Promise<T>) => Promise<T>;
 }
 
 /** What a finished job reports. */
@@ -203,7 +209,8 @@ async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>
   try {
     let results: unknown[];
     try {
-      results = await computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
+      const run = (): Promise<unknown[]> => computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
+      results = runner !== "inline" && opts.watch ? await opts.watch(client!, run) : await run();
     } catch (err) {
       throw localizeError(err);
     }

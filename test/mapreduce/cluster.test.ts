@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
 import { Client } from "../../src/client/client.ts";
 import { runJob, runStreaming } from "../../src/mapreduce/runner.ts";
 import { MapReduceTaskError } from "../../src/mapreduce/errors.ts";
@@ -34,6 +35,15 @@ function parts(out: string): Map<string, number> {
     }
   }
   return m;
+}
+
+/** Runs the built CLI as a child process (asynchronously: this process hosts a cluster that must keep answering). */
+function shoal(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["bin/shoal.mjs", ...args], { encoding: "utf8", maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
+      resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
 }
 
 function sorted(m: Map<string, number>): [string, number][] {
@@ -118,4 +128,23 @@ test("`shoal mr job.ts --job WordCount -r local` loads the module, ships it, wri
   assert.equal(code, 0, logs.join("\n"));
   assert.deepEqual(sorted(parts(out)), sorted(ref));
   assert.match(logs.join("\n"), /Job succeeded \(local runner\)[\s\S]*wc\n\s+lines=4800/);
+});
+
+test("`shoal mr --progress` (a real process, stderr not a terminal) prints plain progress lines per task group that end at 100%; the output is unchanged", async () => {
+  const out = join(dir, "cli-progress");
+  const r = await shoal(["mr", "test/mapreduce/jobs.ts", "--job", "WordCount", ...files, "-r", "local", "--nworkers", "1", "--reducers", "2", "--progress", "-o", out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(sorted(parts(out)), sorted(ref));
+  const lines = r.stderr.split("\n").filter((l) => / tasks \d+%/.test(l));
+  assert.ok(lines.length >= 1, `no progress line in:\n${r.stderr}`);
+  // the last line counts every task of the job: 4 splits' maps and 2 reducers at least, all done
+  const m = / (\d+)\/(\d+) tasks 100%/.exec(lines.at(-1)!);
+  assert.ok(m && Number(m[1]) === Number(m[2]) && Number(m[2]) >= 6, lines.at(-1));
+  assert.match(r.stderr, /Job succeeded \(local runner\)/);
+});
+
+test("`shoal mr --progress` with the inline runner is a usage error (exit 2) that says which runners draw progress", async () => {
+  const r = await shoal(["mr", "test/mapreduce/jobs.ts", "--job", "WordCount", files[0]!, "--progress"]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--progress needs -r local or -r cluster/);
 });
