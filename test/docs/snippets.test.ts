@@ -1,14 +1,16 @@
-// Docs as a user gets them (issue 25, item 5), run after `npm run build`:
+// Docs as a user gets them (issue 25, items 5 and 10), run after `npm run build`:
 // - every ```ts block of README.md and docs/*.md typechecks against the built
 //   package (scripts/check-doc-snippets.mjs: one tsc run, `tsc --init`'s strict
 //   settings, shoal resolved through package.json "exports");
-// - the checker reports a broken block as PAGE.md:LINE:COL and honours its markers.
+// - the checker reports a broken block as PAGE.md:LINE:COL and honours its markers;
+// - every relative link of the README and the docs pages points at a file the
+//   npm package carries (`npm pack --dry-run --json`).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, posix, resolve } from "node:path";
 
 const CHECKER = resolve("scripts/check-doc-snippets.mjs");
 
@@ -130,4 +132,37 @@ test("the checker reports broken blocks as PAGE.md:LINE:COL and honours its mark
   assert.match(out, /bad\.md:46: a snippet marker must end on the line just before/, out);
   assert.match(out, /bad\.md:48: unknown snippet marker 'frobnicate'/, out);
   assert.equal(out.split("\n").length, 7, out);
+});
+
+/** Relative link targets of a markdown text, outside code. */
+function relativeLinks(text: string): string[] {
+  const prose = text.replace(/^\s*(`{3,}|~{3,})[\s\S]*?^\s*\1\s*$/gm, "").replace(/`[^`\n]*`/g, "");
+  const out: string[] = [];
+  for (const m of prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+    const target = m[1]!;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue; // https:, mailto:, same-page anchors
+    out.push(target.replace(/[#?].*$/, ""));
+  }
+  return out;
+}
+
+test("the npm package carries docs/ and every relative link of the README and docs points into the package", async () => {
+  const r = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"]);
+  assert.equal(r.code, 0, r.stderr);
+  const packed = JSON.parse(r.stdout) as { files: { path: string }[] }[];
+  const files = new Set(packed[0]!.files.map((f) => f.path));
+  const pages = ["README.md", ...readdirSync("docs").filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  for (const page of pages) assert.ok(files.has(page), `${page} is not in the package`);
+  const missing: string[] = [];
+  let links = 0;
+  for (const page of pages) {
+    for (const target of relativeLinks(readFileSync(page, "utf8"))) {
+      links++;
+      const path = posix.normalize(posix.join(posix.dirname(page), decodeURIComponent(target))).replace(/\/$/, "");
+      const carried = files.has(path) || [...files].some((f) => f.startsWith(path + "/"));
+      if (!carried) missing.push(`${page}: ${target} (${path})`);
+    }
+  }
+  assert.deepEqual(missing, [], "links to files the package does not carry");
+  assert.ok(links >= 14, `only ${links} relative links found`);
 });
