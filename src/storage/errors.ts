@@ -170,6 +170,39 @@ export class InvalidArgumentError extends StorageError {
   }
 }
 
+/** Codes of {@link OutputCommitError}. */
+export const OutputCommitCode = {
+  /** Moving the parts to their final names (or writing `_SUCCESS`) failed; what this write had moved was removed again. */
+  CommitFailed: "ERR_OUTPUT_COMMIT",
+  /** A task of the write failed, and removing the temporary parts it left failed too (the cause is the task's error). */
+  CleanupFailed: "ERR_OUTPUT_CLEANUP",
+} as const;
+/** One of {@link OutputCommitCode}. */
+export type OutputCommitCode = (typeof OutputCommitCode)[keyof typeof OutputCommitCode];
+
+/**
+ * A multi-part write (DataFrame `toCsv`, Bag `toTextFiles`, MapReduce output)
+ * could not be committed, or a failed one could not be cleaned up. `leftover`
+ * lists the URLs that could not be removed (all are temporary or lack
+ * `_SUCCESS`, so readers of the directory skip or distrust them).
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof OutputCommitError) console.error(e.code, e.leftover); }
+ * ```
+ */
+export class OutputCommitError extends StorageError {
+  declare readonly code: OutputCommitCode;
+  /** URLs this write left behind and could not delete. */
+  readonly leftover: readonly string[];
+
+  constructor(message: string, code: OutputCommitCode, options: { url: string; cause: unknown; leftover: readonly string[] }) {
+    super(message, { url: options.url, cause: options.cause, code });
+    this.name = "OutputCommitError";
+    this.leftover = options.leftover;
+  }
+}
+
 /** Whether `err` is a {@link NotFoundError}. Handy in `catch` clauses. @example `if (isNotFound(e)) return null;` */
 export function isNotFound(err: unknown): err is NotFoundError {
   return err instanceof NotFoundError;

@@ -7,6 +7,8 @@
  * takes optional {@link StorageOptions} as its last argument (`{s3: {endpoint}}`,
  * `{http: {headers}}`, `{signal}`). Writes are atomic: an object appears whole
  * when the write completes, and a failed or aborted write leaves nothing.
+ * Multi-part outputs commit through `commit.ts` (`_temporary/`, then
+ * `_SUCCESS`), so a failed one leaves no part either.
  * Errors are typed (`NotFoundError`, `PermissionError`, ...; see `errors.ts`).
  *
  * @example
@@ -39,6 +41,8 @@ export {
   InvalidArgumentError,
   NoMatchesError,
   NotFoundError,
+  OutputCommitCode,
+  OutputCommitError,
   PermissionError,
   StorageError,
   UnsupportedOperationError,
@@ -54,6 +58,7 @@ export {
   expandPaths,
   glob,
   list,
+  move,
   open,
   read,
   readRange,
@@ -79,6 +84,17 @@ export {
   type ReadBlockOptions,
   type SplitOptions,
 } from "./blocks.ts";
+export {
+  SUCCESS_MARKER,
+  TEMPORARY_DIR,
+  abortOutput,
+  attemptUrl,
+  commitOutput,
+  newOutputJob,
+  writeCommitted,
+  type CommitOptions,
+  type OutputPlan,
+} from "./commit.ts";
 export { backendFor, registerBackend } from "./registry.ts";
 export { clearMemoryStorage } from "./backends/memory.ts";
 export { closeS3Clients, resolveS3Options, s3Client } from "./backends/s3.ts";

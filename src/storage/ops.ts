@@ -414,9 +414,45 @@ export async function copy(src: UrlLike, dst: UrlLike, opts: CopyOptions = {}): 
   return writeVia(d, toChunks(createReadStream(s, sourceOpts)), opts);
 }
 
+/**
+ * Move an object: the destination appears whole (replacing what was there)
+ * and the source is deleted. A local rename where the backend can (same file
+ * system), else {@link copy} (server-side on S3) then delete; so on S3 a
+ * failure between the two can leave both objects, never neither.
+ *
+ * @example
+ * ```ts
+ * await move("out/_temporary/j1/a/part-00000.csv", "out/part-00000.csv");
+ * ```
+ */
+export async function move(src: UrlLike, dst: UrlLike, opts: StorageOptions = {}): Promise<WriteResult> {
+  const s = urlToString(src);
+  const d = urlToString(dst);
+  const b = backendFor(s);
+  if (b === backendFor(d) && b.rename && sameBucketScheme(s, d) && (await b.rename(s, d, opts))) {
+    const info = await b.stat(d, opts);
+    return { url: d, size: info.size, ...(info.etag ? { etag: info.etag } : {}) };
+  }
+  const r = await copy(s, d, opts);
+  await b.delete(s, opts);
+  return r;
+}
+
 function sameBucketScheme(a: string, b: string): boolean {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return true;
   return splitBucketKey(a).scheme === splitBucketKey(b).scheme;
+}
+
+/**
+ * Whether `url`, found below `base` by a directory listing or by `pattern`,
+ * has a path segment below `base` that starts with `_` or `.` (Hadoop's
+ * hidden files: `_SUCCESS`, `_temporary/`, `.crc`) which the pattern does not
+ * name literally (`out/_SUCCESS`, `out/.x/*`).
+ */
+function hiddenBelow(url: string, base: string, pattern: string): boolean {
+  if (!url.startsWith(base)) return false;
+  const named = new Set(pattern.slice(base.length).split("/").filter((seg) => seg.startsWith("_") || seg.startsWith(".")).map((seg) => seg[0]));
+  return url.slice(base.length).split("/").some((seg) => (seg.startsWith("_") || seg.startsWith(".")) && !named.has(seg[0]));
 }
 
 /**
@@ -424,6 +460,9 @@ function sameBucketScheme(a: string, b: string): boolean {
  * or a list of these — into object URLs, in order, without duplicates. A glob or
  * directory that matches nothing throws {@link NoMatchesError} naming it. Plain
  * URLs are passed through unchecked (reading them reports NotFoundError).
+ * Below a directory or a glob's literal base, names that start with `_` or `.`
+ * are skipped (the `_SUCCESS` marker and `_temporary/` parts of the writers),
+ * unless the pattern itself has a segment starting with that character.
  *
  * @example
  * ```ts
@@ -445,8 +484,8 @@ export async function expandPaths(input: UrlLike | readonly UrlLike[], opts: Sto
   for (const item of items) {
     const u = urlToString(item);
     let matches: string[];
-    if (hasGlob(u)) matches = await glob(u, opts);
-    else if (u.endsWith("/")) matches = (await list(u, { ...opts, recursive: true })).map((e) => e.url);
+    if (hasGlob(u)) matches = (await glob(u, opts)).filter((m) => !hiddenBelow(m, globBase(u).base, u));
+    else if (u.endsWith("/")) matches = (await list(u, { ...opts, recursive: true })).map((e) => e.url).filter((m) => !hiddenBelow(m, u, u));
     else {
       add(u);
       continue;

@@ -205,4 +205,10 @@ export interface StorageBackend {
   delete(url: string, opts: StorageOptions): Promise<void>;
   /** Copy inside this backend, if it can do better than streaming (server-side). Return false to fall back to streaming. */
   copy?(src: string, dst: string, opts: StorageOptions): Promise<boolean>;
+  /**
+   * Move an object inside this backend in one step (a local rename): the
+   * destination appears whole, replacing what was there, and the source is
+   * gone. Return false to fall back to copy then delete.
+   */
+  rename?(src: string, dst: string, opts: StorageOptions): Promise<boolean>;
 }

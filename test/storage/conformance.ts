@@ -398,6 +398,79 @@ export function runConformance(name: string, makeContext: () => Promise<Conforma
       await storage.remove(`${d}never-existed`, o);
     });
 
+    test("move: the destination appears (replacing what was there) and the source is gone", "write", async () => {
+      const d = dir();
+      const o = opts();
+      await storage.write(`${d}a/src.bin`, "new", o);
+      await storage.write(`${d}dst.bin`, "old", o);
+      const r = await storage.move(`${d}a/src.bin`, `${d}dst.bin`, o);
+      assert.equal(r.size, 3);
+      assert.equal((await storage.read(`${d}dst.bin`, o)).toString(), "new");
+      assert.equal(await storage.exists(`${d}a/src.bin`, o), false);
+      await storage.move(`${d}dst.bin`, `${d}deeper/new/dst.bin`, o); // a missing parent directory is made
+      assert.equal((await storage.read(`${d}deeper/new/dst.bin`, o)).toString(), "new");
+      await assert.rejects(storage.move(`${d}missing.bin`, `${d}never.bin`, o), NotFoundError);
+    });
+
+    test("expandPaths skips names starting with _ or . below a directory or glob (unless the pattern names them)", "write", async () => {
+      const d = dir();
+      const o = opts();
+      for (const name of ["part-00000.csv", "part-00001.csv", "_SUCCESS", "_temporary/j1/attempt-1/part-00002.csv", ".hidden.csv"]) await storage.write(`${d}out/${name}`, "a\n1\n", o);
+      const parts = [`${d}out/part-00000.csv`, `${d}out/part-00001.csv`];
+      assert.deepEqual(await storage.expandPaths(`${d}out/`, o), parts);
+      assert.deepEqual(await storage.expandPaths(`${d}out/*`, o), parts);
+      assert.deepEqual(await storage.expandPaths(`${d}out/**`, o), parts);
+      assert.deepEqual(await storage.expandPaths(`${d}out/_*`, o), [`${d}out/_SUCCESS`]);
+      assert.deepEqual(await storage.expandPaths(`${d}out/_SUCCESS`, o), [`${d}out/_SUCCESS`]);
+      assert.deepEqual(await storage.expandPaths(`${d}out/_temporary/*/*/*.csv`, o), [`${d}out/_temporary/j1/attempt-1/part-00002.csv`]);
+    });
+
+    test("output commit: parts move from _temporary/ to their names, stale parts go, _SUCCESS comes last; a second attempt leaves no duplicate", "write", async () => {
+      const d = dir();
+      const o = opts();
+      await storage.write(`${d}out/part-00007.csv`, "stale", o); // an earlier, longer write
+      await storage.write(`${d}out/_SUCCESS`, "", o);
+      await storage.write(`${d}out/notes.txt`, "mine", o); // not named like a part: kept
+      const job = storage.newOutputJob();
+      const plan: storage.OutputPlan = { job, finals: [`${d}out/part-00000.csv`, `${d}out/part-00001.csv`], marker: `${d}out/`, stale: /^part-\d+\.csv$/ };
+      const temps = plan.finals.map((f) => storage.attemptUrl(f, job));
+      assert.ok(temps.every((t) => t.startsWith(`${d}out/${storage.TEMPORARY_DIR}/${job}/attempt-`)), temps.join());
+      assert.ok(temps[0]!.endsWith("/part-00000.csv"));
+      for (const [i, t] of temps.entries()) await storage.write(t, `part ${i}\n`, o);
+      const lost = storage.attemptUrl(plan.finals[1]!, job); // an attempt whose result nobody used (a worker died after writing it)
+      assert.notEqual(lost, temps[1]);
+      await storage.write(lost, "lost attempt\n", o);
+      await storage.commitOutput(plan, temps, { storage: o });
+      const names = (await storage.list(`${d}out/`, { ...o, recursive: true })).map((e) => e.url.slice(`${d}out/`.length));
+      assert.deepEqual(names, ["_SUCCESS", "notes.txt", "part-00000.csv", "part-00001.csv"]);
+      assert.equal((await storage.read(`${d}out/part-00001.csv`, o)).toString(), "part 1\n");
+    });
+
+    test("output commit: abort removes the attempts and rethrows the task's error; a move that fails undoes the moves", "write", async () => {
+      const d = dir();
+      const o = opts();
+      const job = storage.newOutputJob();
+      const plan: storage.OutputPlan = { job, finals: [`${d}out/part-00000`, `${d}out/part-00001`], marker: `${d}out/` };
+      await storage.write(storage.attemptUrl(plan.finals[0]!, job), "written before the failure\n", o);
+      const cause = new Error("partition 1 failed");
+      await assert.rejects(storage.abortOutput(plan, cause, { storage: o }), (e: unknown) => e === cause);
+      assert.deepEqual(await storage.list(`${d}out/`, { ...o, recursive: true }), []);
+      // commit with one attempt missing: the first part is moved, then taken back
+      const job2 = storage.newOutputJob();
+      const plan2 = { ...plan, job: job2 };
+      const t0 = storage.attemptUrl(plan.finals[0]!, job2);
+      await storage.write(t0, "p0\n", o);
+      await assert.rejects(storage.commitOutput(plan2, [t0, storage.attemptUrl(plan.finals[1]!, job2)], { storage: o }), (e: unknown) => {
+        assert.ok(e instanceof storage.OutputCommitError);
+        assert.equal(e.code, storage.OutputCommitCode.CommitFailed);
+        assert.ok(e.cause instanceof NotFoundError);
+        assert.deepEqual(e.leftover, []);
+        assert.match(e.message, /committing the write failed: .*not found.*Nothing of this write is left in place; there is no _SUCCESS/s);
+        return true;
+      });
+      assert.deepEqual(await storage.list(`${d}out/`, { ...o, recursive: true }), []);
+    });
+
     test("splitBlocks + readBlock produce every line exactly once (tiny blocksizes)", "read", async () => {
       const d = dir();
       const cases: [string, string, string, number[]][] = [];

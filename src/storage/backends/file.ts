@@ -243,6 +243,23 @@ async function copyFile(src: string, dst: string): Promise<boolean> {
   return true;
 }
 
+async function renameFile(src: string, dst: string): Promise<boolean> {
+  const from = toFsPath(src);
+  const dest = toFsPath(dst);
+  await statFile(src);
+  const dir = path.dirname(dest);
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.rename(from, dest);
+  } catch (err) {
+    // another file system (EXDEV): copy then delete
+    if ((err as NodeJS.ErrnoException).code === "EXDEV") return false;
+    throw mapFsError(err, dst);
+  }
+  await fsyncDir(dir);
+  return true;
+}
+
 /**
  * The local file system backend (plain paths and `file://`).
  *
@@ -266,4 +283,5 @@ export const fileBackend: StorageBackend = {
   },
   delete: (url: string, _opts: StorageOptions) => deleteFile(url),
   copy: (src: string, dst: string, _opts: StorageOptions) => copyFile(src, dst),
+  rename: (src: string, dst: string, _opts: StorageOptions) => renameFile(src, dst),
 };
