@@ -23,6 +23,7 @@
  */
 import { delayed, type Delayed } from "../graph/delayed.ts";
 import { splitBlocks, type CompressionOption } from "../storage/blocks.ts";
+import { newOutputJob, writeCommitted, type OutputPlan } from "../storage/commit.ts";
 import type { StorageOptions } from "../storage/types.ts";
 import { BagArgumentError } from "./errors.ts";
 import { computeAll, type ComputeOptions } from "./execute.ts";
@@ -498,9 +499,11 @@ export class Bag<T = unknown> {
 
   /**
    * Writes one text file per partition (each item as `String(item)` plus a
-   * newline). `path` is a directory (files `part-00000`...) or a pattern with
-   * `*` (replaced by the zero-padded partition number); a `.gz` name is
-   * gzipped. Returns the URLs written.
+   * newline). `path` is a directory (files `part-00000`..., then `_SUCCESS`)
+   * or a pattern with `*` (replaced by the zero-padded partition number); a
+   * `.gz` name is gzipped. Parts are written under `_temporary/` and moved to
+   * their names only when every partition is written: a failed write leaves
+   * no part and no `_SUCCESS` (docs/bag.md, "Writing"). Returns the URLs written.
    *
    * @example
    * ```ts
@@ -518,13 +521,20 @@ export class Bag<T = unknown> {
 
   private async writeFiles(path: string, format: "text" | "json", opts: WriteOptions): Promise<string[]> {
     const srcs = await this.sources();
-    const name = (i: number): string => {
+    const pattern = path.includes("*");
+    const dir = `${path.replace(/\/+$/, "")}/`;
+    const finals = srcs.map((_, i) => {
       const id = String(i).padStart(5, "0");
-      return path.includes("*") ? path.replace("*", id) : `${path.replace(/\/+$/, "")}/part-${id}`;
-    };
-    const tasks = srcs.map((s, i) => aggregateTask(this.code)(s, this.ops, { k: "write", url: name(i), format, ...(opts.storage ? { storage: opts.storage } : {}) }));
-    const res = await computeAll<PartResult>(tasks, opts.client);
-    return res.map((r) => (r.value as { url: string }).url);
+      return pattern ? path.replace("*", id) : `${dir}part-${id}`;
+    });
+    const plan: OutputPlan = { job: newOutputJob(), finals, marker: pattern ? null : dir, stale: /^part-\d+$/ };
+    const storage = opts.storage ? { storage: opts.storage } : {};
+    const tasks = srcs.map((s, i) => aggregateTask(this.code)(s, this.ops, { k: "write", url: finals[i]!, format, job: plan.job, ...storage }));
+    await writeCommitted(plan, async () => {
+      const res = await computeAll<PartResult>(tasks, opts.client);
+      return res.map((r) => (r.value as { temp: string }).temp);
+    }, storage);
+    return finals;
   }
 
   /**

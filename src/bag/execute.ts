@@ -80,7 +80,12 @@ export async function computeInProcess(values: readonly Delayed[]): Promise<unkn
     results.set(key, p);
     return p;
   };
-  return Promise.all(values.map((v) => run(v.key)));
+  // Wait for every task before reporting the first failure, as a cluster's
+  // gather does: a writer cleaning up after a failed task must not race the others.
+  const settled = await Promise.allSettled(values.map((v) => run(v.key)));
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }
 
 const RELEASED = Symbol("released");

@@ -13,6 +13,7 @@
 import { readBlock, type CompressionOption } from "../storage/blocks.ts";
 import type { StorageOptions } from "../storage/types.ts";
 import { write } from "../storage/ops.ts";
+import { attemptUrl } from "../storage/commit.ts";
 import { gzipSync } from "node:zlib";
 import { BagTaskError } from "./errors.ts";
 import { hashString, mix } from "./hash.ts";
@@ -288,7 +289,7 @@ export type Aggregation =
   | { k: "topk"; n: number; key?: UserFn; largest: boolean }
   | { k: "sum" }
   | { k: "minmax"; max: boolean }
-  | { k: "write"; url: string; format: "text" | "json"; storage?: StorageOptions };
+  | { k: "write"; url: string; format: "text" | "json"; job: string; storage?: StorageOptions };
 
 /** Result of a `reduce`-like aggregation of one partition; `empty` when it had no items. */
 export interface PartResult {
@@ -412,7 +413,8 @@ export function compareValues(a: unknown, b: unknown): number {
   return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
-async function writePartition(src: Source, ops: readonly Op[], agg: Extract<Aggregation, { k: "write" }>): Promise<{ url: string; count: number }> {
+/** Writes the partition as a fresh attempt under `_temporary/<job>/`; the client moves `temp` to `url` at commit (storage/commit.ts). */
+async function writePartition(src: Source, ops: readonly Op[], agg: Extract<Aggregation, { k: "write" }>): Promise<{ url: string; temp: string; count: number }> {
   const parts: string[] = [];
   let count = 0;
   await runPipeline(src, ops, (x) => {
@@ -421,6 +423,7 @@ async function writePartition(src: Source, ops: readonly Op[], agg: Extract<Aggr
   });
   const text = parts.length > 0 ? parts.join("\n") + "\n" : "";
   const data = /\.gz$/i.test(agg.url) ? gzipSync(Buffer.from(text)) : text;
-  await write(agg.url, data, agg.storage ?? {});
-  return { url: agg.url, count };
+  const temp = attemptUrl(agg.url, agg.job);
+  await write(temp, data, agg.storage ?? {});
+  return { url: agg.url, temp, count };
 }

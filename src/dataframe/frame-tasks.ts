@@ -8,6 +8,7 @@
  * @module
  */
 import { write } from "../storage/index.ts";
+import { attemptUrl } from "../storage/commit.ts";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { concatFrames, evalPlan, harmonize, type PartitionPlan } from "./frame-plan.ts";
@@ -240,12 +241,17 @@ export function frameBytes(df: Frame, format: WriteFormat, opts: WriteTaskOption
   }
 }
 
-/** Write one partition to `url` through the storage layer. */
-export async function writePartition(plan: PartitionPlan, url: string, format: WriteFormat, opts: WriteTaskOptions): Promise<{ url: string; rows: number; bytes: number }> {
+/**
+ * Write one partition, whose final URL is `url`, as a fresh attempt under
+ * `_temporary/<job>/` (see storage/commit.ts); the client moves `temp` to
+ * `url` once every partition is written.
+ */
+export async function writePartition(plan: PartitionPlan, url: string, format: WriteFormat, opts: WriteTaskOptions, job: string): Promise<{ url: string; temp: string; rows: number; bytes: number }> {
   const df = await evalPlan(plan);
   const bytes = frameBytes(df, format, opts);
-  await write(url, bytes);
-  return { url, rows: df.height, bytes: bytes.length };
+  const temp = attemptUrl(url, job);
+  await write(temp, bytes);
+  return { url, temp, rows: df.height, bytes: bytes.length };
 }
 
 /** The bytes of one partition (for a single-file CSV/JSON-lines write). */

@@ -29,10 +29,11 @@ import { col, toNode, type ColumnOrExpr, type Expr } from "./frame-expr.ts";
 import { compute, LazyScalar, materializeAll, reductionTree, resolveClient } from "./frame-compute.ts";
 import { concatFrames, emptyFrame, planMeta, type Op, type PartitionPlan } from "./frame-plan.ts";
 import {
-  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionBytes, partitionRanges, pickBucket, shuffleSplit,
+  concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionRanges, pickBucket, shuffleSplit,
   topGroupsCandidates, topGroupsCounts, topGroupsFinal, topGroupsHead, topGroupsPartial, topGroupsThreshold,
-  writeConcat, writePartition, writeParquetSingle, type ReductionSpec, type WriteFormat, type WriteTaskOptions,
+  type ReductionSpec, type WriteFormat,
 } from "./frame-tasks.ts";
+import { writeFrame, type FrameWriteOptions } from "./frame-write.ts";
 import { groupByAgg, type AggSpec, type GroupByOptions } from "./groupby.ts";
 import { mergePartitions, type MergeHow, type MergeOptions } from "./join.ts";
 import { fromIpc } from "./ipc.ts";
@@ -69,10 +70,7 @@ export interface FrameGroupByOptions extends GroupByOptions {
 }
 
 /** Options of the writers. */
-export interface FrameWriteOptions extends WriteTaskOptions {
-  /** Write one object (default: one per partition, unless the path has no `*` and ends with the format's extension). */
-  singleFile?: boolean;
-}
+export type { FrameWriteOptions } from "./frame-write.ts";
 
 /** Options of {@link DataFrame.nlargest}. */
 export interface TopOptions {
@@ -424,31 +422,21 @@ export class DataFrame {
   /** The partitions as Delayed Arrow IPC bytes (for custom graphs). */
   toDelayed(): Delayed<Buffer>[] { return this.plans.map((p) => delayed(materializeBytes)(p)); }
 
-  /** Write CSV: one object per partition (`path` with `*`, or a folder), or one object (`singleFile`). Returns the URLs written. */
+  /**
+   * Write CSV: one object per partition (`path` with `*`, or a folder that gets
+   * `part-NNNNN.csv` and then `_SUCCESS`), or one object (`singleFile`). Parts
+   * are written under `_temporary/` and moved to their names only when every
+   * partition is written: a failed write leaves no part and no `_SUCCESS`
+   * (docs/dataframe.md, "Writing"). Returns the URLs written.
+   */
   toCsv(path: string, opts: FrameWriteOptions = {}, client?: Client): Promise<string[]> { return this.write(path, "csv", opts, client); }
   /** Write JSON lines (see {@link toCsv} for paths). */
   toJsonLines(path: string, opts: FrameWriteOptions = {}, client?: Client): Promise<string[]> { return this.write(path, "jsonl", opts, client); }
   /** Write Parquet (see {@link toCsv} for paths). */
   toParquet(path: string, opts: FrameWriteOptions = {}, client?: Client): Promise<string[]> { return this.write(path, "parquet", opts, client); }
 
-  private async write(path: string, format: WriteFormat, opts: FrameWriteOptions, client?: Client): Promise<string[]> {
-    const c = resolveClient(client);
-    const ext = format === "jsonl" ? ".jsonl" : `.${format}`;
-    const single = opts.singleFile ?? (!path.includes("*") && path.endsWith(ext));
-    if (single) {
-      const task = format === "parquet"
-        ? delayed(writeParquetSingle)(path, materializeAll(this), opts)
-        : delayed(writeConcat)(path, this.plans.map((p, i) => delayed(partitionBytes)(p, format, { ...opts, header: (opts.header ?? true) && i === 0 })));
-      await c.compute(task);
-      return [path];
-    }
-    const width = Math.max(5, String(this.npartitions - 1).length);
-    const urls = this.plans.map((_, i) => {
-      const id = String(i).padStart(width, "0");
-      return path.includes("*") ? path.replace("*", id) : `${path.replace(/\/$/, "")}/part-${id}${ext}`;
-    });
-    await c.compute(...this.plans.map((p, i) => delayed(writePartition)(p, urls[i]!, format, opts)));
-    return urls;
+  private write(path: string, format: WriteFormat, opts: FrameWriteOptions, client?: Client): Promise<string[]> {
+    return writeFrame(this.plans, path, format, opts, resolveClient(client));
   }
 
   toString(): string {

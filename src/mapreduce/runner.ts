@@ -9,13 +9,14 @@
  * previous step) runs the mapper and the combiner and splits its output into
  * R hash shards; a tiny shard task per (map, reducer) hands each shard over
  * as bytes; one reduce task per partition sorts and reduces. The last step
- * writes `part-NNNNN` files plus `_SUCCESS` into the output directory.
+ * writes `part-NNNNN` files plus `_SUCCESS` into the output directory,
+ * through the output commit of storage/commit.ts: parts go to
+ * `_temporary/<job>/` and are moved to their names only when every task
+ * succeeded; a failed job leaves the directory as it was.
  *
  * @module
  */
 import os from "node:os";
-import { readdirSync, rmSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Client, type ClientOptions } from "../client/client.ts";
 import type { LocalClusterOptions } from "../client/local-cluster.ts";
 import type { FnRef } from "../code/fnref.ts";
@@ -24,7 +25,7 @@ import { delayed, type Delayed } from "../graph/delayed.ts";
 import { computeAll } from "../bag/execute.ts";
 import { registerLocal, shipUser } from "../bag/user-fn.ts";
 import { splitBlocks } from "../storage/blocks.ts";
-import { write } from "../storage/ops.ts";
+import { abortOutput, commitOutput, newOutputJob, type OutputPlan } from "../storage/commit.ts";
 import type { StorageOptions } from "../storage/types.ts";
 import { TaskError } from "../client/errors.ts";
 import { JobDefinitionError, MapReduceTaskError } from "./errors.ts";
@@ -113,15 +114,23 @@ function codeOf(ref: FnRef): string[] {
   return ref.kind === "module" ? [ref.hash] : [];
 }
 
-function clearOutputDir(output: string): void {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(output) && !output.startsWith("file://")) return;
-  const dir = output.startsWith("file://") ? fileURLToPath(output) : output;
-  try {
-    if (!statSync(dir).isDirectory()) return;
-  } catch {
-    return;
-  }
-  for (const name of readdirSync(dir)) if (/^part-\d+$/.test(name) || name === "_SUCCESS") rmSync(`${dir}/${name}`);
+/** Where the last step writes: the output directory and the commit's job id (storage/commit.ts). */
+function finalSpec(opts: Pick<RunJobOptions, "output" | "storage">, job: string): FinalSpec {
+  return { output: opts.output ?? null, ...(opts.output ? { job } : {}), ...(opts.storage ? { storage: opts.storage } : {}) };
+}
+
+/**
+ * The output commit of `nparts` parts: `part-NNNNN` under the output
+ * directory, then `_SUCCESS`. Earlier `part-*` files that this job does not
+ * write again are removed at commit (on every storage; until issue 25 item
+ * 9.1 they were removed from local directories when the job started, so a
+ * failed job lost the old output).
+ */
+function outputPlan(output: string | undefined, job: string, nparts: number): OutputPlan | null {
+  if (!output) return null;
+  const dir = `${output.replace(/\/+$/, "")}/`;
+  const finals = Array.from({ length: nparts }, (_, i) => `${dir}part-${String(i).padStart(5, "0")}`);
+  return { job, finals, marker: dir, stale: /^part-\d+$/ };
 }
 
 /**
@@ -147,7 +156,7 @@ export async function runJob(cls: JobClass, opts: RunJobOptions): Promise<JobRes
   const blocks = await splitBlocks(opts.inputs, opts.blocksize ?? 64 * 1024 * 1024, storage ?? {});
   const splits: MapInput[] = blocks.map((b, part) => ({ k: "split", url: b.url, start: b.start, end: b.end, compression: b.compression, ...(storage ? { storage } : {}), part }));
   const R = opts.reducers ?? Math.max(1, Math.min(splits.length, runner === "inline" ? 1 : os.availableParallelism()));
-  if (opts.output) clearOutputDir(opts.output);
+  const commitJob = newOutputJob();
 
   const mapTask = delayed(mrMapTask, { name: "mr-map", code });
   const reduceTask = delayed(mrReduceTask, { name: "mr-reduce", code });
@@ -159,7 +168,7 @@ export async function runJob(cls: JobClass, opts: RunJobOptions): Promise<JobRes
   let reduceTasks = 0;
   steps.forEach((st, si) => {
     const last = si === steps.length - 1;
-    const final: FinalSpec | null = last ? { output: opts.output ?? null, ...(storage ? { storage } : {}) } : null;
+    const final: FinalSpec | null = last ? finalSpec(opts, commitJob) : null;
     const inputs: MapInput[] = si === 0 ? splits : prev.map((d, part) => ({ k: "prev", data: d, part }));
     if (st.hasReducer) {
       const maps = inputs.map((inp) => mapTask(job, si, inp, R, null));
@@ -177,7 +186,7 @@ export async function runJob(cls: JobClass, opts: RunJobOptions): Promise<JobRes
     }
   });
 
-  return execute(prev, side, splits.length, { runner, steps: steps.length, mapTasks, reduceTasks, t0, firstStepCounted: steps.length > 1 || steps[0]!.hasReducer }, opts);
+  return execute(prev, side, splits.length, { runner, steps: steps.length, mapTasks, reduceTasks, t0, firstStepCounted: steps.length > 1 || steps[0]!.hasReducer, out: outputPlan(opts.output, commitJob, prev.length) }, opts);
 }
 
 interface ExecMeta {
@@ -188,6 +197,8 @@ interface ExecMeta {
   t0: number;
   /** Whether the first `nsplits` side results are the first step's map tasks. */
   firstStepCounted: boolean;
+  /** The output commit, with an output directory. */
+  out: OutputPlan | null;
 }
 
 async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>[], nsplits: number, meta: ExecMeta, opts: RunJobOptions): Promise<JobResult> {
@@ -212,7 +223,9 @@ async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>
       const run = (): Promise<unknown[]> => computeAll<unknown>([...finalTasks, ...side], runner === "inline" ? "inline" : client!);
       results = runner !== "inline" && opts.watch ? await opts.watch(client!, run) : await run();
     } catch (err) {
-      throw localizeError(err);
+      const e = localizeError(err);
+      if (meta.out) await abortOutput(meta.out, e, { storage: storage ?? {} });
+      throw e;
     }
     const finals = results.slice(0, finalTasks.length) as TaskOutput[];
     const others = results.slice(finalTasks.length) as Pick<TaskOutput, "counters" | "records">[];
@@ -221,8 +234,8 @@ async function execute(finalTasks: Delayed<TaskOutput>[], side: Delayed<unknown>
     const firstStep = meta.firstStepCounted ? others.slice(0, nsplits) : finals;
     const parts = finals.map((f) => f.url).filter((u): u is string => u !== undefined);
     let output: string | null = null;
-    if (opts.output) {
-      await write(`${opts.output.replace(/\/+$/, "")}/_SUCCESS`, "", storage ?? {});
+    if (meta.out) {
+      await commitOutput(meta.out, finals.map((f) => f.temp ?? f.url!), { storage: storage ?? {} });
     } else {
       output = finals.map((f) => (f.lines ? Buffer.from(f.lines.buffer, f.lines.byteOffset, f.lines.byteLength).toString("utf8") : "")).join("");
     }
@@ -272,15 +285,15 @@ export async function runStreaming(spec: StreamingSpec, opts: RunStreamingOption
   const blocks = await splitBlocks(opts.inputs, opts.blocksize ?? 64 * 1024 * 1024, storage ?? {});
   const splits: MapInput[] = blocks.map((b, part) => ({ k: "split", url: b.url, start: b.start, end: b.end, compression: b.compression, ...(storage ? { storage } : {}), part }));
   const R = opts.reducers ?? 1;
-  if (opts.output) clearOutputDir(opts.output);
-  const final: FinalSpec = { output: opts.output ?? null, ...(storage ? { storage } : {}) };
+  const job = newOutputJob();
+  const final = finalSpec(opts, job);
   const mapTask = delayed(streamMapTask, { name: "streaming-map" });
   const maps = splits.map((inp) => mapTask(spec, inp, R, R === 0 ? final : null));
-  if (R === 0) return execute(maps, [], splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: 0, t0, firstStepCounted: false }, opts);
+  if (R === 0) return execute(maps, [], splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: 0, t0, firstStepCounted: false, out: outputPlan(opts.output, job, maps.length) }, opts);
   const shardTask = delayed(mrShard, { name: "mr-shard" });
   const reds = Array.from({ length: R }, (_, j) => delayed(streamReduceTask, { name: "streaming-reduce" })(spec, maps.map((m) => shardTask(m, j)), j, R, final));
   const side = maps.map((m) => delayed(mrCounters, { name: "mr-counters" })(m));
-  return execute(reds, side, splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: R, t0, firstStepCounted: true }, opts);
+  return execute(reds, side, splits.length, { runner, steps: 1, mapTasks: maps.length, reduceTasks: R, t0, firstStepCounted: true, out: outputPlan(opts.output, job, R) }, opts);
 }
 
 /**

@@ -20,11 +20,10 @@
  */
 import { spawn } from "node:child_process";
 import { readBlock } from "../storage/blocks.ts";
-import { write } from "../storage/ops.ts";
 import { hashBytes } from "../bag/hash.ts";
 import { MapReduceTaskError } from "./errors.ts";
 import type { Counters } from "./job.ts";
-import { describeInput, type FinalSpec, type MapInput, type TaskOutput } from "./tasks.ts";
+import { describeInput, writeOutputPart, type FinalSpec, type MapInput, type TaskOutput } from "./tasks.ts";
 
 /** The commands and settings of a streaming job. */
 export interface StreamingSpec {
@@ -214,9 +213,8 @@ function countLines(b: Uint8Array): number {
 
 async function finish(data: Buffer, part: number, final: FinalSpec | null, counters: Counters, records: { in: number; out: number }, status: string): Promise<TaskOutput> {
   if (final && final.output !== null) {
-    const url = `${final.output.replace(/\/+$/, "")}/part-${String(part).padStart(5, "0")}`;
-    await write(url, data, final.storage ?? {});
-    return { url, counters, records, status };
+    const { url, temp } = await writeOutputPart({ ...final, output: final.output }, part, data);
+    return { url, temp, counters, records, status };
   }
   return { lines: data, counters, records, status };
 }

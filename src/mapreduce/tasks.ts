@@ -14,6 +14,7 @@ import type { FnRef } from "../code/fnref.ts";
 import type { CompressionOption } from "../storage/blocks.ts";
 import type { StorageOptions } from "../storage/types.ts";
 import { write } from "../storage/ops.ts";
+import { attemptUrl } from "../storage/commit.ts";
 import { compareCodePoints, hashString } from "../bag/hash.ts";
 import { readTextSplit } from "../bag/partition.ts";
 import { resolveUser } from "../bag/user-fn.ts";
@@ -38,6 +39,8 @@ export type MapInput =
 /** Where the last step writes: a directory URL (`part-NNNNN` files), or nothing (lines returned). */
 export interface FinalSpec {
   output: string | null;
+  /** Job id of the output commit: parts go to `<output>/_temporary/<job>/` first (storage/commit.ts). */
+  job?: string;
   storage?: StorageOptions;
 }
 
@@ -47,8 +50,10 @@ export interface TaskOutput {
   shards?: Buffer[];
   /** Output lines (internal protocol between steps, output protocol at the end) when not written. */
   lines?: Buffer;
-  /** The part file written. */
+  /** The part file written (its final URL). */
   url?: string;
+  /** Where this attempt wrote it (under `_temporary/`); the client moves it to `url` at commit. */
+  temp?: string;
   counters: Counters;
   records: { in: number; out: number };
   status: string;
@@ -400,12 +405,19 @@ async function runMapper(
   await call(st.mapperFinal, inst, [], emit, "mapper", step, where);
 }
 
+/** Writes part `part` of the job's output as a fresh attempt (under `_temporary/<job>/` when the client commits; directly without a job id). */
+export async function writeOutputPart(final: FinalSpec & { output: string }, part: number, data: Buffer): Promise<{ url: string; temp: string }> {
+  const url = `${final.output.replace(/\/+$/, "")}/part-${String(part).padStart(5, "0")}`;
+  const temp = final.job === undefined ? url : attemptUrl(url, final.job);
+  await write(temp, data, final.storage ?? {});
+  return { url, temp };
+}
+
 async function finishOutput(out: string[], part: number, final: FinalSpec | null, inst: MRJob, records: { in: number; out: number }): Promise<TaskOutput> {
   const data = Buffer.from(out.length > 0 ? out.join("\n") + "\n" : "");
   if (final && final.output !== null) {
-    const url = `${final.output.replace(/\/+$/, "")}/part-${String(part).padStart(5, "0")}`;
-    await write(url, data, final.storage ?? {});
-    return { url, counters: inst.counters, records, status: inst.status };
+    const { url, temp } = await writeOutputPart({ ...final, output: final.output }, part, data);
+    return { url, temp, counters: inst.counters, records, status: inst.status };
   }
   return { lines: data, counters: inst.counters, records, status: inst.status };
 }

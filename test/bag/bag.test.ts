@@ -103,9 +103,10 @@ test("toTextFiles and toJsonLines write one file per partition", async () => {
   const b = Bag.fromSequence([{ a: 1 }, { a: 2 }, { a: 3 }], { npartitions: 2 });
   const urls = await b.toJsonLines(join(dir, "json"), inline);
   assert.equal(urls.length, 2);
-  assert.deepEqual(readdirSync(join(dir, "json")).sort(), ["part-00000", "part-00001"]);
+  assert.deepEqual(readdirSync(join(dir, "json")).sort(), ["_SUCCESS", "part-00000", "part-00001"]); // _temporary/ removed
   const back = await readJsonLines(join(dir, "json/part-*")).collect(inline);
   assert.deepEqual(back, [{ a: 1 }, { a: 2 }, { a: 3 }]);
+  assert.deepEqual(await readJsonLines(join(dir, "json/")).collect(inline), back); // the directory read skips _SUCCESS
   await b.pluck("a").toTextFiles(join(dir, "t-*.txt.gz"), inline);
   assert.deepEqual(await readText(join(dir, "t-*.txt.gz")).collect(inline), ["1", "2", "3"]);
   assert.equal(readFileSync(join(dir, "json/part-00001"), "utf8"), '{"a":3}\n');
