@@ -159,7 +159,7 @@ function lineSnippet(buf: Uint8Array, start: number): string {
 }
 
 function fail(buf: Uint8Array, o: ScanOptions, kind: CsvErrorKind, lineInBlock: number, lineStart: number,
-  col: number | undefined, detail: string, position?: number): never {
+  col: number | undefined, detail: string, position?: number, value?: string): never {
   const inBlock = lineInBlock + o.lineBase;
   const err = new CsvParseError({
     kind, file: o.file, lineInBlock: inBlock, byteOffset: o.byteOffset + lineStart,
@@ -167,6 +167,7 @@ function fail(buf: Uint8Array, o: ScanOptions, kind: CsvErrorKind, lineInBlock: 
     column: col !== undefined ? col + 1 : undefined,
     columnName: col !== undefined ? o.columns[col] : undefined,
     ...(position !== undefined ? { position } : {}),
+    ...(value !== undefined ? { value } : {}),
     snippet: lineSnippet(buf, lineStart), detail,
   });
   throw err;
@@ -317,7 +318,7 @@ function scanLine(buf: Uint8Array, n: number, sampling: boolean, o: ScanOptions,
           if (d !== K_STR && !(k === d || (d === K_FLOAT && k === K_INT))) {
             const s = quoted ? fieldStart + 1 : fieldStart, e = quoted ? fieldEnd - 1 : fieldEnd;
             const v = Buffer.from(buf.buffer, buf.byteOffset + s, Math.min(e - s, 60)).toString("utf8");
-            fail(buf, o, CsvErrorKind.BadValue, line, lineStart, col, `cannot parse "${v}" as ${KIND_NAMES[d]}`);
+            fail(buf, o, CsvErrorKind.BadValue, line, lineStart, col, `cannot parse "${v}" as ${KIND_NAMES[d]}`, undefined, v);
           }
           kinds[col] = d;
         } else if (k > kinds[col]!) {
@@ -360,12 +361,13 @@ function scanLine(buf: Uint8Array, n: number, sampling: boolean, o: ScanOptions,
  * ({@link scanLine}), which either accepts it exactly as the scan always did
  * or throws the error with file, line and column. The fields the fast path
  * saw before handing a line over only widened kinds the general path widens
- * the same way when it re-reads the line.
+ * the same way when it re-reads the line. `kinds0` (optional) is the kind
+ * array the scan updates, for a caller that wants it after a throw.
  */
-function scanRows(buf: Uint8Array, start: number, o: ScanOptions): { rows: number; kinds: Uint8Array; blank: number } {
+function scanRows(buf: Uint8Array, start: number, o: ScanOptions, kinds0?: Uint8Array): { rows: number; kinds: Uint8Array; blank: number } {
   const ncols = o.columns.length;
   const declared = o.declared;
-  const st: ScanState = { i: start, rows: 0, line: 1, blank: 0, stop: false, kinds: new Uint8Array(ncols), settled: new Uint8Array(ncols) };
+  const st: ScanState = { i: start, rows: 0, line: 1, blank: 0, stop: false, kinds: kinds0 ?? new Uint8Array(ncols), settled: new Uint8Array(ncols) };
   const { kinds, settled } = st;
   for (let c = 0; c < ncols; c++) if (declared[c] === K_STR) { settled[c] = 1; kinds[c] = K_STR; }
   const n = o.maxBytes < buf.length - start ? start + o.maxBytes : buf.length;
@@ -482,13 +484,57 @@ export function scanCsv(bytes: Uint8Array, ctx: CsvPartitionContext, sample: { m
   return { rows, schema, dataStart: start, columns: o.columns, blankLines: blank };
 }
 
+/** The first value of a column that is not a number (see {@link firstNonNumber}). */
+export interface NonNumber {
+  /** The value (quotes removed, at most 60 bytes). */
+  value: string;
+  /** 1-based file line, when the block's first line is known (a block at byte 0). */
+  line: number | undefined;
+  /** 1-based line inside the block (the header line counts when the block starts with it). */
+  lineInBlock: number;
+  /** Some value before it in the column is a number (the column looks numeric). */
+  numbersBefore: boolean;
+}
+
+/**
+ * The first value of `column` that is not a number (missing values skipped),
+ * or `null` when there is none. It scans the block as the reader does, with
+ * that column taken as float64 and every other column as text, and stops at
+ * that value: the cost is the bytes before it (a text column costs one row).
+ * Used to say why a column that looks numeric was read as text.
+ *
+ * @example
+ * ```ts
+ * firstNonNumber(bytes, { file: "q.csv", header: null }, "Score"); // { value: "12x", line: 99992, numbersBefore: true, ... }
+ * ```
+ */
+export function firstNonNumber(bytes: Uint8Array, ctx: CsvPartitionContext, column: string, sample: { maxRows?: number; maxBytes?: number } = {}): NonNumber | null {
+  const { o, start } = prepare(bytes, { ...ctx, dtypes: {} }, sample.maxRows ?? Infinity, sample.maxBytes ?? Infinity);
+  const idx = o.columns.indexOf(column);
+  if (idx < 0) return null;
+  o.declared.fill(K_STR);
+  o.declared[idx] = K_FLOAT;
+  const kinds = new Uint8Array(o.columns.length);
+  try {
+    scanRows(bytes.subarray(start), 0, o, kinds);
+    return null;
+  } catch (err) {
+    // another kind of error cannot happen in a block that was read; it is not this function's to report
+    if (!(err instanceof CsvParseError) || err.kind !== CsvErrorKind.BadValue || err.info.column !== idx + 1) return null;
+    return { value: err.info.value ?? "", line: err.line, lineInBlock: err.info.lineInBlock, numbersBefore: kinds[idx] === K_FLOAT };
+  }
+}
+
+/** Rows and bytes of the sample that readCsv infers a file's first schema from. */
+export const SCHEMA_SAMPLE = { maxRows: 10_000, maxBytes: 1 << 20 } as const;
+
 /**
  * Infer a schema from a generous sample of a block (default: 10,000 rows or
  * 1 MiB, whichever ends first), NA-aware: a column with NA and integers is a
  * nullable int64. Use {@link reconcileSchemas} across blocks.
  */
 export function inferCsvSchema(bytes: Uint8Array, ctx: CsvPartitionContext, sample: { maxRows?: number; maxBytes?: number } = {}): Schema {
-  return scanCsv(bytes, ctx, { maxRows: sample.maxRows ?? 10_000, maxBytes: sample.maxBytes ?? 1 << 20 }).schema;
+  return scanCsv(bytes, ctx, { maxRows: sample.maxRows ?? SCHEMA_SAMPLE.maxRows, maxBytes: sample.maxBytes ?? SCHEMA_SAMPLE.maxBytes }).schema;
 }
 
 /**

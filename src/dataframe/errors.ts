@@ -39,6 +39,8 @@ export interface CsvParseErrorInfo {
   snippet: string;
   /** Human detail, e.g. `cannot parse "12x" as int64`. */
   detail: string;
+  /** The value that does not fit its column (kind `bad-value`; quotes removed, at most 60 bytes). */
+  value?: string | undefined;
 }
 
 /**
@@ -105,20 +107,63 @@ export class EngineError extends Error {
 }
 
 /**
+ * Why a column was read as text although its values look numeric: the first
+ * value in it that is not a number, and where it is (recorded by the CSV
+ * reader; see {@link ExpressionTypeError}).
+ */
+export interface TextColumnNote {
+  column: string;
+  /** The value (quotes removed, at most 60 bytes). */
+  value: string;
+  /** File path or URL. */
+  file: string;
+  /** 1-based line in the file, when known. */
+  line?: number | undefined;
+  /** 1-based line inside the block that was read (the file line is resolved from it). */
+  lineInBlock: number;
+  /** Byte offset in the file where the block's data starts (to resolve `line`). */
+  blockStart: number;
+}
+
+/** Structured fields of an {@link ExpressionTypeError}. */
+export interface ExpressionTypeInfo {
+  from?: string;
+  to?: string;
+  value?: unknown;
+  row?: number;
+  count?: number;
+  /** The operation that needs another type (`sum`, `gt`, `groupBy.mean`, ...). */
+  op?: string;
+  /** Where a text column that looks numeric got its first non-number (read time; see readCsv). */
+  readAsText?: TextColumnNote;
+  /** Without a read-time note: how many of the partition's values of the column are numbers, of how many. */
+  numbers?: { numeric: number; values: number; first: string; row: number };
+}
+
+/**
  * An expression applied to a column of the wrong type, or a cast that does
  * not fit a value: names the column (the expression's output name), the
  * types, and for a cast the first bad value and its row in the partition.
+ * A numeric operation on a text column that looks numeric also says why the
+ * column is text: the first value that is not a number, with file and line
+ * when the CSV reader recorded them (`info.readAsText`).
  * Not retriable: the program or the data must change.
  */
 export class ExpressionTypeError extends Error {
   override readonly name = "ExpressionTypeError";
+  readonly code = "expression-type";
   readonly retriable = false;
   constructor(
     message: string,
     readonly column: string,
-    readonly info: { from?: string; to?: string; value?: unknown; row?: number; count?: number } = {},
+    readonly info: ExpressionTypeInfo = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+
+  /** The same error with a note on why the column is text appended to the message. */
+  explained(note: string, extra: Pick<ExpressionTypeInfo, "readAsText" | "numbers">): ExpressionTypeError {
+    return new ExpressionTypeError(`${this.message}\n  ${note}`, this.column, { ...this.info, ...extra }, this.cause === undefined ? {} : { cause: this.cause });
   }
 }

@@ -216,12 +216,68 @@ export function compileExpr(n: ExprNode, df?: Frame): pl.Expr {
     }
     case "isIn": return compileExpr(n.e, df).isIn(pl.Series(n.values as unknown[]).implode()).fillNull(false);
     case "when": return pl.when(compileExpr(n.cond, df)).then(compileExpr(n.then, df)).otherwise(compileExpr(n.otherwise, df));
-    case "bin": return compileBinary(n.op, compileExpr(n.l, df), compileExpr(n.r, df));
-    case "un": return compileUnary(n.op, compileExpr(n.e, df), isFloatCol(n.e, df));
+    case "bin": {
+      const l = compileExpr(n.l, df), r = compileExpr(n.r, df);
+      if (df !== undefined && NUMERIC_BINARY.has(n.op)) checkOperands(n, l, r, df);
+      return compileBinary(n.op, l, r);
+    }
+    case "un": {
+      const e = compileExpr(n.e, df);
+      if (df !== undefined && NUMERIC_UNARY.has(n.op)) checkNumericInput(n.op, n.e, e, df);
+      return compileUnary(n.op, e, isFloatCol(n.e, df));
+    }
     // text stored as categorical ("category" dtype) is text to string operations
     case "str": return compileStr(n.op, textInput(`str.${n.op}`, n.e, df), n.args);
     case "dt": return compileDt(n.op, textInput(`dt.${n.op}`, n.e, df), n.format);
   }
+}
+
+/** Operators that need numbers (or two values of one kind), not text and a number. */
+const NUMERIC_BINARY: ReadonlySet<BinaryOp> = new Set(["add", "sub", "mul", "div", "mod", "eq", "neq", "gt", "gte", "lt", "lte"]);
+const NUMERIC_UNARY: ReadonlySet<UnaryOp> = new Set(["abs", "neg", "round", "floor", "ceil", "isNan"]);
+
+/** Logical type of an expression over a partition: columns and literals without evaluating anything. */
+function kindOf(n: ExprNode, e: pl.Expr, df: Frame): ColumnType {
+  if (n.t === "col") {
+    const i = df.columns.indexOf(n.name);
+    if (i >= 0) return fromPolarsType(df.dtypes[i]!);
+  }
+  if (n.t === "lit") {
+    const v = n.value;
+    return v === null ? "null" : typeof v === "string" ? "utf8" : typeof v === "boolean" ? "bool" : Number.isInteger(v) ? "int64" : "float64";
+  }
+  if (n.t === "cast") return n.to;
+  return fromPolarsType(dtypeOf(e, df));
+}
+
+const isNumber = (t: ColumnType): boolean => t === "int64" || t === "float64";
+
+/**
+ * Text and a number in one arithmetic operation or comparison is a type
+ * error naming the text column (polars: "cannot compare string with
+ * numeric type"), which then says why the column is text when it knows
+ * (see text-notes.ts).
+ */
+function checkOperands(n: Extract<ExprNode, { t: "bin" }>, l: pl.Expr, r: pl.Expr, df: Frame): void {
+  const tl = kindOf(n.l, l, df), tr = kindOf(n.r, r, df);
+  const textSide = tl === "utf8" && isNumber(tr) ? n.l : tr === "utf8" && isNumber(tl) ? n.r : null;
+  if (textSide === null) return;
+  const other = textSide === n.l ? tr : tl;
+  const name = outputName(textSide);
+  if (textSide.t === "lit") {
+    const num = outputName(textSide === n.l ? n.r : n.l);
+    throw new ExpressionTypeError(`${n.op} needs two numbers, but it compares or combines '${num}' (${other}) with the text ${JSON.stringify(textSide.value)}; use a number`,
+      num, { from: other, to: "utf8", op: n.op });
+  }
+  throw new ExpressionTypeError(`${n.op} needs numbers, but '${name}' is utf8 (text) and the other side is ${other}; convert it first with col(${JSON.stringify(name)}).cast("float64")`,
+    name, { from: "utf8", to: other, op: n.op });
+}
+
+function checkNumericInput(op: UnaryOp, n: ExprNode, e: pl.Expr, df: Frame): void {
+  if (kindOf(n, e, df) !== "utf8") return;
+  const name = outputName(n);
+  throw new ExpressionTypeError(`${op} needs numbers, but '${name}' is utf8 (text); convert it first with col(${JSON.stringify(name)}).cast("float64")`,
+    name, { from: "utf8", to: "numeric", op });
 }
 
 /** The polars dtype of an expression over a partition (evaluated on none of its rows). */

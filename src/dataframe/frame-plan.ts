@@ -17,13 +17,14 @@
  */
 import pl from "nodejs-polars";
 import { readBlock, readRange, read } from "../storage/index.ts";
-import { countNewlines, readCsvPartition } from "./csv.ts";
+import { countNewlines, firstNonNumber, readCsvPartition, type CsvPartitionContext } from "./csv.ts";
 import { engine, type Frame } from "./engine.ts";
-import { CsvParseError, DataFrameArgumentError, EngineError } from "./errors.ts";
+import { CsvParseError, DataFrameArgumentError, EngineError, ExpressionTypeError, type TextColumnNote } from "./errors.ts";
 import { compileExpr, type ExprNode } from "./frame-expr.ts";
 import { fromIpc, fromIpcCached, fromIpcKnown, isDecoded } from "./ipc.ts";
 import { mergePartitions, type MergeOptions } from "./join.ts";
-import { castToSchema, fromPolarsType, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
+import { castToSchema, fromPolarsType, isCategorical, reconcileSchemas, schemaOf, toPolarsType, type Schema } from "./schema.ts";
+import { attachTextNotes, explainTextColumn, textNotesOf, type TextNotes } from "./text-notes.ts";
 import { concat } from "./shuffle.ts";
 import { sortBy, type SortKey } from "./frame-utils.ts";
 
@@ -41,7 +42,11 @@ export interface CsvSourceOptions {
 
 /** Where a partition's rows come from. */
 export type Source =
-  | { kind: "csv"; url: string; start: number; end: number; header: string[]; opts: CsvSourceOptions; schema: Schema }
+  | {
+    kind: "csv"; url: string; start: number; end: number; header: string[]; opts: CsvSourceOptions; schema: Schema;
+    /** Columns the client's sample read as text although they look numeric: why (see text-notes.ts). */
+    notes?: Record<string, TextColumnNote>;
+  }
   | { kind: "jsonl"; url: string; start: number; end: number; schema: Schema }
   | { kind: "parquet"; url: string; schema: Schema }
   /** Arrow IPC bytes (the value of a Delayed/Future on the worker). */
@@ -72,18 +77,24 @@ export function emptyFrame(schema: Schema): Frame {
   return pl.DataFrame(Object.entries(schema).map(([c, t]) => pl.Series(c, [], toPolarsType(t))));
 }
 
-/** Apply row-wise operations to a frame. */
+/**
+ * Apply row-wise operations to a frame. A type error names the column and,
+ * for a numeric operation on a text column, why it is text (text-notes.ts);
+ * the result keeps the frame's read-time notes.
+ */
 export function applyOps(df: Frame, ops: readonly Op[]): Frame {
   let d = df;
+  const notes = textNotesOf(df);
   for (const o of ops) {
     try {
       d = applyOp(d, o);
     } catch (err) {
+      if (err instanceof ExpressionTypeError) throw explainTextColumn(err, d, notes);
       if (err instanceof DataFrameArgumentError) throw err;
       throw new EngineError(o.op, String((err as Error).message ?? err).split("\n")[0]!, { cause: err });
     }
   }
-  return d;
+  return attachTextNotes(d, notes);
 }
 
 function applyOp(d: Frame, o: Op): Frame {
@@ -169,18 +180,51 @@ export function concatFrames(frames: readonly Frame[], schema?: Schema): Frame {
   return concat(harmonize(frames));
 }
 
+/**
+ * Columns that this block read as text where the planned schema (the
+ * client's sample) has numbers: the first value of each that is not a
+ * number, with its file line. Costs nothing for a block whose types match
+ * the plan; otherwise a scan up to that value and, for a block past the
+ * file's start, a count of the newlines before it.
+ */
+async function blockTextNotes(bytes: Buffer, ctx: CsvPartitionContext, df: Frame, s: Extract<Source, { kind: "csv" }>): Promise<Record<string, TextColumnNote>> {
+  const notes: Record<string, TextColumnNote> = {};
+  const names = df.columns;
+  const dtypes = df.dtypes;
+  let base: number | undefined;
+  for (let i = 0; i < names.length; i++) {
+    const c = names[i]!;
+    const planned = s.schema[c];
+    if (planned === undefined || planned === "utf8" || s.opts.dtypes?.[c] !== undefined) continue;
+    if (fromPolarsType(dtypes[i]!) !== "utf8" || isCategorical(dtypes[i]!)) continue;
+    if (df.getColumn(c).nullCount() === df.height) continue; // only missing values: not text
+    const hit = firstNonNumber(bytes, ctx, c);
+    if (hit === null || (!hit.numbersBefore && planned !== "int64" && planned !== "float64")) continue;
+    let line = hit.line;
+    if (line === undefined && s.start > 0) {
+      // the block's first row is line (newlines before start) + 2, as for a CsvParseError (readCsvSource)
+      base ??= countNewlines(await readRange(s.url, 0, s.start)) + 2;
+      line = base + hit.lineInBlock - 1;
+    }
+    notes[c] = { column: c, value: hit.value, file: s.url, line, lineInBlock: hit.lineInBlock, blockStart: s.start };
+  }
+  return notes;
+}
+
 async function readCsvSource(s: Extract<Source, { kind: "csv" }>): Promise<Frame> {
   const bytes = await readBlock(s.url, s.start, s.end);
   try {
-    const df = readCsvPartition(bytes, {
+    const ctx: CsvPartitionContext = {
       file: s.url, byteOffset: s.start, header: s.header, skipHeader: s.start === 0 && !s.opts.noHeader,
       ...(s.opts.dtypes ? { dtypes: s.opts.dtypes } : {}),
       naValues: s.opts.naValues ?? ["NA", ""],
       delimiter: s.opts.delimiter ?? ",", quote: s.opts.quote ?? '"',
-    });
+    };
+    const df = readCsvPartition(bytes, ctx);
+    const notes: TextNotes = { ...(await blockTextNotes(bytes, ctx, df, s)), ...(s.notes ?? {}) };
     const cats = (s.opts.categorical ?? []).filter((c) => df.columns.includes(c));
     const typed = widenToPlanned(df, s.schema);
-    return cats.length > 0 ? typed.withColumns(...cats.map((c) => pl.col(c).cast(pl.Utf8).cast(pl.Categorical))) : typed;
+    return attachTextNotes(cats.length > 0 ? typed.withColumns(...cats.map((c) => pl.col(c).cast(pl.Utf8).cast(pl.Categorical))) : typed, notes);
   } catch (err) {
     if (err instanceof CsvParseError && err.line === undefined && s.start > 0) {
       // resolve the file line only now that something is wrong: the block's rows start after the
@@ -286,6 +330,16 @@ export async function evalPlan(p: PartitionPlan): Promise<Frame> {
     if (cols) return applyOps(fromIpc(p.source.data, cols), p.ops[0]!.op === "drop" ? p.ops.slice(1) : p.ops);
   }
   return applyOps(await evalSource(p.source), p.ops);
+}
+
+/**
+ * The read-time notes of a frame's CSV sources (the first source that has
+ * any): why a column that looks numeric is text, for type errors raised on
+ * the client while a lazy frame is built (see text-notes.ts).
+ */
+export function planTextNotes(plans: readonly PartitionPlan[]): TextNotes | undefined {
+  for (const p of plans) if (p.source.kind === "csv" && p.source.notes !== undefined) return p.source.notes;
+  return undefined;
 }
 
 /** Schema of a plan computed on empty frames (client side; no data is read). */

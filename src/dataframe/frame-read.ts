@@ -15,9 +15,9 @@
  */
 import pl from "nodejs-polars";
 import { expandPaths, read, readBlock, readRange, splitBlocks, stat, inferCompression, type Block } from "../storage/index.ts";
-import { inferCsvSchema, readCsvHeader } from "./csv.ts";
+import { firstNonNumber, inferCsvSchema, readCsvHeader, SCHEMA_SAMPLE, type CsvPartitionContext } from "./csv.ts";
 import type { Frame } from "./engine.ts";
-import { DataFrameArgumentError } from "./errors.ts";
+import { DataFrameArgumentError, type TextColumnNote } from "./errors.ts";
 import { DataFrame } from "./frame.ts";
 import { normalizeTypes, parseJsonLines, type PartitionPlan } from "./frame-plan.ts";
 import { toIpc } from "./ipc.ts";
@@ -91,12 +91,13 @@ export async function readCsv(pathOrGlobOrUrl: string | readonly string[], opts:
   for (const b of blocks) { const l = byUrl.get(b.url) ?? []; l.push(b); byUrl.set(b.url, l); }
   const files = await Promise.all([...byUrl.keys()].map(async (url) => {
     const size = byUrl.get(url)!.reduce((m, b) => Math.max(m, b.end), 0);
-    if (size === 0) return { url, columns: null as string[] | null, schema: {} as Schema };
+    if (size === 0) return { url, columns: null as string[] | null, schema: {} as Schema, notes: {} };
     const sample = await sampleOf(url, size);
     const columns = hasHeader ? readCsvHeader(sample, { file: url, delimiter, quote }).columns
       : opts.names ?? Array.from({ length: readCsvHeader(sample, { file: url, delimiter, quote }).columns.length }, (_, i) => `column_${i + 1}`);
-    const schema = inferCsvSchema(sample, { file: url, header: columns, skipHeader: hasHeader, dtypes, naValues, delimiter, quote });
-    return { url, columns, schema };
+    const ctx: CsvPartitionContext = { file: url, header: columns, skipHeader: hasHeader, dtypes, naValues, delimiter, quote };
+    const schema = inferCsvSchema(sample, ctx, SCHEMA_SAMPLE);
+    return { url, columns, schema, notes: sampleTextNotes(sample, ctx, schema, dtypes) };
   }));
   const named = files.filter((f) => f.columns !== null);
   if (named.length === 0) throw new DataFrameArgumentError(`readCsv: every file matched by ${JSON.stringify(pathOrGlobOrUrl)} is empty`);
@@ -108,17 +109,38 @@ export async function readCsv(pathOrGlobOrUrl: string | readonly string[], opts:
   }
   const schema = reconcileSchemas(named.map((f) => f.schema));
   for (const [c, t] of Object.entries(dtypes)) if (t !== undefined && c in schema) schema[c] = t;
+  // why a column that looks numeric is text: the first file (in order) that says so
+  const notes: Record<string, TextColumnNote> = {};
+  for (const f of named) for (const [c, n] of Object.entries(f.notes)) if (schema[c] === "utf8" && !(c in notes)) notes[c] = n;
+  const hasNotes = Object.keys(notes).length > 0;
   const plans: PartitionPlan[] = [];
   for (const f of named) {
     for (const b of byUrl.get(f.url)!) {
       plans.push({
-        source: { kind: "csv", url: b.url, start: b.start, end: b.end, header: f.columns!, schema,
+        source: { kind: "csv", url: b.url, start: b.start, end: b.end, header: f.columns!, schema, ...(hasNotes ? { notes } : {}),
           opts: { dtypes, naValues, delimiter, quote, ...(hasHeader ? {} : { noHeader: true }), ...(categorical.length > 0 ? { categorical } : {}) } },
         ops: [],
       });
     }
   }
   return new DataFrame(plans, schema);
+}
+
+/**
+ * Columns of a file's sample inferred as text although a number comes
+ * before their first value that is not one (`Score`: 1, 7, 3, `12x`): that
+ * value and its line, for the type error of a numeric operation on the
+ * column (text-notes.ts). Each costs a scan of the sample up to that value:
+ * for a column of plain text, one row.
+ */
+function sampleTextNotes(sample: Buffer, ctx: CsvPartitionContext, schema: Schema, dtypes: Partial<Schema>): Record<string, TextColumnNote> {
+  const notes: Record<string, TextColumnNote> = {};
+  for (const [c, t] of Object.entries(schema)) {
+    if (t !== "utf8" || dtypes[c] !== undefined) continue;
+    const hit = firstNonNumber(sample, ctx, c, SCHEMA_SAMPLE);
+    if (hit?.numbersBefore) notes[c] = { column: c, value: hit.value, file: ctx.file, line: hit.line, lineInBlock: hit.lineInBlock, blockStart: 0 };
+  }
+  return notes;
 }
 
 /** Options of {@link readJsonLines}. */

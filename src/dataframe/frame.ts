@@ -27,7 +27,8 @@ import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError } from "./errors.ts";
 import { col, toNode, type ColumnOrExpr, type Expr } from "./frame-expr.ts";
 import { compute, LazyScalar, materializeAll, reductionTree, resolveClient } from "./frame-compute.ts";
-import { concatFrames, emptyFrame, planMeta, type Op, type PartitionPlan } from "./frame-plan.ts";
+import { concatFrames, emptyFrame, planMeta, planTextNotes, type Op, type PartitionPlan } from "./frame-plan.ts";
+import { explainTextColumn } from "./text-notes.ts";
 import {
   concatIpc, finalizeFrame, groupByBucket, groupBySplit, materialize, materializeBytes, partitionRanges, pickBucket, shuffleSplit,
   topGroupsCandidates, topGroupsCounts, topGroupsFinal, topGroupsHead, topGroupsPartial, topGroupsThreshold,
@@ -103,7 +104,12 @@ export class DataFrame {
 
   private withOp(op: Op): DataFrame {
     const plans = this.plans.map((p) => ({ source: p.source, ops: [...p.ops, op] }));
-    const meta = planMeta({ source: { kind: "empty", schema: this.schema }, ops: [op] });
+    let meta: Frame;
+    try {
+      meta = planMeta({ source: { kind: "empty", schema: this.schema }, ops: [op] });
+    } catch (err) {
+      throw explainTextColumn(err, undefined, planTextNotes(this.plans)); // a numeric op on a column readCsv's sample found text
+    }
     return new DataFrame(plans, schemaOf(meta), rangesAfter(this.ranges, op));
   }
 
@@ -249,7 +255,12 @@ export class DataFrame {
     const gopts: GroupByOptions = { dropna: opts.dropna ?? true, sort: opts.sort ?? true };
     const keyTypes = Object.fromEntries(keys.map((c) => [c, this.schema[c]!]));
     const splits = this.plans.map((p) => delayed(groupBySplit)(p, keys, spec, gopts, n, keyTypes));
-    const meta = groupMeta(this.schema, keys, spec, gopts);
+    let meta: Schema;
+    try {
+      meta = groupMeta(this.schema, keys, spec, gopts);
+    } catch (err) {
+      throw explainTextColumn(err, undefined, planTextNotes(this.plans));
+    }
     const plans: PartitionPlan[] = [];
     for (let j = 0; j < n; j++) {
       const shards = splits.map((s) => (n === 1 ? delayed(pickBucket)(s, 0) : delayed(pickBucket)(s, j)));

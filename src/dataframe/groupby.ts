@@ -33,6 +33,7 @@
 import pl from "nodejs-polars";
 import type { Frame } from "./engine.ts";
 import { DataFrameArgumentError, EngineError } from "./errors.ts";
+import { requireNumericColumn } from "./text-notes.ts";
 import { column, naExpr, sortBy, typeOf } from "./frame-utils.ts";
 
 /** Aggregations of {@link groupByAgg}. */
@@ -66,6 +67,13 @@ function validate(keys: readonly string[], spec: AggSpec): [string, string, AggN
 
 const p = (i: number, what: string): string => `__agg${i}_${what}`;
 
+/** Aggregations that need numbers: on a text column each is an ExpressionTypeError saying why the column is text. */
+const NUMERIC_AGGS: ReadonlySet<AggName> = new Set(["sum", "mean", "var", "std"]);
+
+function requireNumericAggs(df: Frame, outs: readonly [string, string, AggName, number][]): void {
+  for (const [, col, agg] of outs) if (NUMERIC_AGGS.has(agg)) requireNumericColumn(df, col, `groupBy ${agg}`);
+}
+
 function valueExpr(df: Frame, col: string): pl.Expr {
   return typeOf(column(df, col, "groupBy")) === "float64" ? pl.col(col).fillNan(null) : pl.col(col);
 }
@@ -90,6 +98,7 @@ function normalizeKeys(df: Frame, keys: readonly string[], opts: GroupByOptions)
 export function groupByPartial(df: Frame, keys: readonly string[], spec: AggSpec, opts: GroupByOptions = {}): Frame {
   const outs = validate(keys, spec);
   for (const k of keys) column(df, k, "groupBy");
+  requireNumericAggs(df, outs);
   const raw = isRawRows(df, keys);
   // raw rows come normalised from groupByRows; they are many groups per row by choice (preferRows): sort them
   const ordered = outs.some(([, , agg]) => agg === "first" || agg === "last");
@@ -189,6 +198,7 @@ export function groupByRows(df: Frame, keys: readonly string[], spec: AggSpec, o
   if (!rowsAllowed(keys, spec)) throw new DataFrameArgumentError(`groupBy: column name '${RAW_ROWS}' is reserved`);
   for (const k of keys) column(df, k, "groupBy");
   for (const [, col] of outs) column(df, col, "groupBy");
+  requireNumericAggs(df, outs);
   const d = normalizeKeys(df.select(...keys, ...valueColumns(keys, outs)), keys, opts);
   return d.withColumns(pl.lit(null).alias(RAW_ROWS));
 }

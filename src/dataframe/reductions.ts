@@ -21,9 +21,10 @@
  */
 import pl from "nodejs-polars";
 import { engine, type Frame } from "./engine.ts";
-import { DataFrameArgumentError } from "./errors.ts";
+import { DataFrameArgumentError, ExpressionTypeError } from "./errors.ts";
 import { bigIntSums, chanCombine, floatMoments, intSums, neumaierSum, ratioToNumber, sqrtRatioToNumber } from "./exact.ts";
 import { concat } from "./shuffle.ts";
+import { requireNumericColumn } from "./text-notes.ts";
 import { column, float64Values, int64Values, missingCount, naExpr, scalar, sortBy, typeOf, type Column } from "./frame-utils.ts";
 
 /** A distributed reduction: `map` per partition, associative `combine`, `finalize` once. */
@@ -73,7 +74,7 @@ export function momentsOf(s: Column): MomentsPartial {
     return { n: m.n, exact: false, sum: "0", sumSq: "0", fsum: m.sum, mean: m.mean, m2: m.m2 };
   }
   if (t === "null") return { ...EMPTY_MOMENTS };
-  throw new DataFrameArgumentError(`moments: column '${s.name}' is ${t}, not numeric`);
+  throw new ExpressionTypeError(`moments: column '${s.name}' is ${t}, not numeric`, s.name, { from: t, to: "numeric", op: "moments" });
 }
 
 function toFloatMoments(p: MomentsPartial): { n: number; mean: number; m2: number; fsum: number } {
@@ -142,7 +143,7 @@ function perFrame<P>(f: (df: Frame, col: string) => P): (df: Frame, col: string)
 const momentsOfColumn = perFrame((df, col) => momentsOf(column(df, col, "moments")));
 
 function momentsReduction<R>(name: string, col: string, fin: (p: MomentsPartial) => R): Reduction<MomentsPartial, R> {
-  return { name, map: (df) => momentsOfColumn(df, col), combine: combineMoments, finalize: fin };
+  return { name, map: (df) => { requireNumericColumn(df, col, name); return momentsOfColumn(df, col); }, combine: combineMoments, finalize: fin };
 }
 
 // ---------------------------------------------------------------- count, min, max
@@ -361,11 +362,11 @@ export const reductions = {
   }),
   /** Exact median (pandas). */
   median: (col: string): Reduction<Frame, number> => ({
-    name: "median", map: (df) => valueCountsOf(df, col), combine: combineValueCounts, finalize: medianFromCounts,
+    name: "median", map: (df) => { requireNumericColumn(df, col, "median"); return valueCountsOf(df, col); }, combine: combineValueCounts, finalize: medianFromCounts,
   }),
   /** Exact quantiles with linear interpolation (pandas default). */
   quantile: (col: string, qs: readonly number[]): Reduction<Frame, number[]> => ({
-    name: "quantile", map: (df) => valueCountsOf(df, col), combine: combineValueCounts, finalize: (p) => quantilesFromCounts(p, qs),
+    name: "quantile", map: (df) => { requireNumericColumn(df, col, "quantile"); return valueCountsOf(df, col); }, combine: combineValueCounts, finalize: (p) => quantilesFromCounts(p, qs),
   }),
   /** Value counts, count descending then value ascending; `n` keeps the top n. */
   valueCounts: (col: string, opts: { n?: number; dropna?: boolean } = {}): Reduction<Frame, Frame> => ({
