@@ -32,7 +32,7 @@ export type { Frame } from "./dataframe/engine.ts";
 export { generateStacklite, type StackliteOptions, type StackliteResult } from "./datasets/stacklite.ts";
 export type { AggSpec, AggName } from "./dataframe/groupby.ts";
 // Bag: `readText` here; JSON lines as `Bag.readJsonLines` (the top-level `readJsonLines` is the DataFrame reader).
-export { Bag, readText, defaultClient, BagArgumentError, BagTaskError, type ComputeOptions, type FromSequenceOptions, type ReadTextOptions, type ShuffleOptions } from "./bag/index.ts";
+export { Bag, readText, defaultClient, BagArgumentError, BagTaskError, JsonLinesParseError, type ComputeOptions, type FromSequenceOptions, type ReadTextOptions, type ShuffleOptions } from "./bag/index.ts";
 export { MRJob, MRStep, sumValues, maxValues, minValues, foldValues, JSONProtocol, JSONValueProtocol, RawProtocol, RawValueProtocol, runJob, runStreaming, JobDefinitionError, MapReduceTaskError, type Protocol, type JobResult, type RunJobOptions, type Counters } from "./mapreduce/index.ts";
 // Elastic: multiprocessing-style pools and bounded-concurrency async maps (more in `shoal/elastic`).
 export { pool, Pool, mapConcurrent, type PoolOptions, type PoolMapOptions, type MapConcurrentOptions } from "./elastic/index.ts";

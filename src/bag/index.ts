@@ -11,5 +11,5 @@
  */
 export { Bag, readText, readJsonLines, partitionOf, type FromSequenceOptions, type ReadTextOptions, type ShuffleOptions, type WriteOptions } from "./bag.ts";
 export { computeAll, computeInProcess, defaultClient, type ComputeOptions, type ComputeTarget } from "./execute.ts";
-export { BagArgumentError, BagTaskError } from "./errors.ts";
+export { BagArgumentError, BagTaskError, JsonLinesParseError, type JsonLinesParseErrorInfo } from "./errors.ts";
 export { HASH_VERSION, hashString, hashBytes, compareCodePoints } from "./hash.ts";

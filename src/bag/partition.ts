@@ -16,6 +16,7 @@ import { write } from "../storage/ops.ts";
 import { attemptUrl } from "../storage/commit.ts";
 import { gzipSync } from "node:zlib";
 import { BagTaskError } from "./errors.ts";
+import { jsonLinesError, type JsonLineFailure } from "./json-lines.ts";
 import { hashString, mix } from "./hash.ts";
 import { resolveUser, type UserFn } from "./user-fn.ts";
 import { preview } from "../utils/preview.ts";
@@ -154,8 +155,12 @@ function needsPositions(ops: readonly Op[]): boolean {
   return ops.some((o) => o.t === "sample");
 }
 
-/** Streams the items of a source into `sink`, with position ids when `withPos`. */
-async function emitSource(src: Source, sink: Sink, withPos: boolean): Promise<void> {
+/**
+ * Streams the items of a source into `sink`, with position ids when `withPos`.
+ * `json`: the lines of a text source are parsed as JSON here, where each
+ * line's place is known (blank lines skipped; see {@link emitLines}).
+ */
+async function emitSource(src: Source, sink: Sink, withPos: boolean, json = false): Promise<void> {
   switch (src.k) {
     case "seq": {
       const items = src.items;
@@ -169,7 +174,7 @@ async function emitSource(src: Source, sink: Sink, withPos: boolean): Promise<vo
       return;
     }
     case "text":
-      return emitLines(src, sink, withPos);
+      return emitLines(src, sink, withPos, json);
   }
 }
 
@@ -202,10 +207,17 @@ export async function readTextSplit(src: Extract<Source, { k: "text" }>): Promis
   return r ? r.buf.toString("utf8") : "";
 }
 
-async function emitLines(src: Extract<Source, { k: "text" }>, sink: Sink, withPos: boolean): Promise<void> {
+/**
+ * The lines of a text split into `sink`. With `json`, each non-blank line
+ * goes in parsed; a line that is not JSON stops the split with a
+ * JsonLinesParseError naming file, line and column.
+ */
+async function emitLines(src: Extract<Source, { k: "text" }>, sink: Sink, withPos: boolean, json: boolean): Promise<void> {
   const r = await readLineBytes(src);
   if (!r) return;
   const { buf, base } = r;
+  let failed: JsonLineFailure | null = null;
+  let lineNo = 0;
   if (!withPos) {
     const text = buf.toString("utf8");
     let from = 0;
@@ -214,21 +226,43 @@ async function emitLines(src: Extract<Source, { k: "text" }>, sink: Sink, withPo
       let nl = text.indexOf("\n", from);
       if (nl < 0) nl = n;
       const end = nl > from && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      sink(text.slice(from, end), 0);
+      lineNo++;
+      const line = text.slice(from, end);
+      if (!json) sink(line, 0);
+      else if (/\S/.test(line)) {
+        let v: unknown;
+        try { v = JSON.parse(line); } catch (err) {
+          failed = { lineInBlock: lineNo, byteOffset: base + Buffer.byteLength(text.slice(0, from)), text: line, err };
+          break;
+        }
+        sink(v, 0);
+      }
       from = nl + 1;
     }
-    return;
+  } else {
+    const urlHash = hashString(src.url);
+    let from = 0;
+    while (from < buf.length) {
+      let nl = buf.indexOf(10, from);
+      if (nl < 0) nl = buf.length;
+      const end = nl > from && buf[nl - 1] === 13 ? nl - 1 : nl;
+      const off = base + from;
+      const pos = mix(mix(urlHash, Math.floor(off / TWO32)), off >>> 0);
+      lineNo++;
+      const line = buf.toString("utf8", from, end);
+      if (!json) sink(line, pos);
+      else if (/\S/.test(line)) {
+        let v: unknown;
+        try { v = JSON.parse(line); } catch (err) {
+          failed = { lineInBlock: lineNo, byteOffset: off, text: line, err };
+          break;
+        }
+        sink(v, pos);
+      }
+      from = nl + 1;
+    }
   }
-  const urlHash = hashString(src.url);
-  let from = 0;
-  while (from < buf.length) {
-    let nl = buf.indexOf(10, from);
-    if (nl < 0) nl = buf.length;
-    const end = nl > from && buf[nl - 1] === 13 ? nl - 1 : nl;
-    const off = base + from;
-    sink(buf.toString("utf8", from, end), mix(mix(urlHash, Math.floor(off / TWO32)), off >>> 0));
-    from = nl + 1;
-  }
+  if (failed) throw await jsonLinesError(src.url, base, src.storage, failed, src.part);
 }
 
 /**
@@ -245,13 +279,16 @@ export async function runPipeline(src: Source, ops: readonly Op[], sink: Sink): 
   let current: Source = src;
   let rest = ops;
   for (;;) {
+    // readJsonLines: the lines are parsed where they are split, which knows each line's place
+    const json = current.k === "text" && rest[0]?.t === "json";
+    if (json) rest = rest.slice(1);
     const cut = rest.findIndex((o) => o.t === "mapPartitions");
     if (cut < 0) {
-      await emitSource(current, await chain(rest, sink, src.part), withPos);
+      await emitSource(current, await chain(rest, sink, src.part), withPos, json);
       return;
     }
     const items: unknown[] = [];
-    await emitSource(current, await chain(rest.slice(0, cut), (x) => items.push(x), src.part), withPos);
+    await emitSource(current, await chain(rest.slice(0, cut), (x) => items.push(x), src.part), withPos, json);
     const op = rest[cut] as Extract<Op, { t: "mapPartitions" }>;
     const f = await resolveUser<(xs: unknown[]) => Iterable<unknown> | Promise<Iterable<unknown>>>(op.f);
     let out: Iterable<unknown>;
