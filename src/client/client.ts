@@ -474,11 +474,11 @@ export class Client implements FutureOwner {
    * `progress(df.collect())` evaluates `df.collect()` — which may send its
    * graph at once — before progress() can start watching, and adds these.
    */
-  private recentKeys: string[] = [];
+  private recentKeys: (readonly { key: string }[])[] = [];
 
-  private noteRecent(msgs: readonly TaskMsg[]): void {
+  private noteRecent(tasks: readonly { key: string }[]): void {
     if (this.recentKeys.length === 0) queueMicrotask(() => (this.recentKeys = []));
-    for (const m of msgs) this.recentKeys.push(m.key);
+    this.recentKeys.push(tasks);
   }
 
   /** The progress watch graphs are tagged with now (see {@link watchProgress}). */
@@ -495,7 +495,7 @@ export class Client implements FutureOwner {
     const id = randomToken();
     const previous = this.progressWatch;
     this.progressWatch = id;
-    let add: string[] | undefined = this.recentKeys.length > 0 ? this.recentKeys.slice() : undefined;
+    let add: string[] | undefined = this.recentKeys.length > 0 ? this.recentKeys.flatMap((ts) => ts.map((t) => t.key)) : undefined;
     let closed = false;
     return {
       poll: async () => {
@@ -513,7 +513,10 @@ export class Client implements FutureOwner {
   }
 
   private sendGraph(tasks: TaskDef[], wanted: string[], opts: SubmitOptions): void {
+    let seen: readonly string[] | null = null;
     for (const t of tasks) {
+      if (t.code === seen) continue; // a map's tasks share one array
+      seen = t.code;
       for (const h of t.code) {
         if (this.uploaded.has(h)) continue;
         const code = bundles.get(h);
@@ -527,34 +530,73 @@ export class Client implements FutureOwner {
     let linked = false;
     for (const t of tasks) if (t.deps.length > 0) linked = true;
     const order = linked ? orderGraph(wanted, new Map(tasks.map((t) => [t.key, t.deps]))) : null;
-    const msgs: TaskMsg[] = tasks.map((t, i) => {
+    const toMsg = (t: TaskDef, i: number): TaskMsg => {
       const m: TaskMsg = { key: t.key, spec: asPayload(specPayload(t)), deps: t.deps, order: order?.get(t.key) ?? i };
       if (opts.allowedFailures !== undefined) m.allowedFailures = opts.allowedFailures;
       if (opts.retries !== undefined) m.retries = opts.retries;
       if (t.code.length > 0) m.code = t.code;
       return m;
-    });
+    };
     const watch = this.progressWatch;
     const tag = watch !== null ? { progress: watch } : {};
-    if (watch === null) this.noteRecent(msgs);
+    if (watch === null) this.noteRecent(tasks);
     // keys the client already holds futures for stay referenced while the graph runs
-    if (msgs.length <= GRAPH_PART) {
-      this.comm.send({ op: Op.updateGraph, tasks: msgs, keys: wanted, ...tag });
+    if (tasks.length <= GRAPH_PART) {
+      this.comm.send({ op: Op.updateGraph, tasks: tasks.map(toMsg), keys: wanted, ...tag });
       return;
     }
     // A large graph goes in parts, deps before dependents, one part per packet: the
     // scheduler ingests (and starts) each part between other events, never the whole
-    // graph in one pass. Messages sent after it stay behind it.
-    if (order !== null) msgs.sort((a, b) => a.order - b.order);
+    // graph in one pass, and this process serializes each part's specs in the turn that
+    // sends it (Comm.sendLazy), not the whole graph inside map()/persist(). The first part
+    // is serialized now, so an argument that cannot travel throws at the call as for a
+    // small graph; if one in a later part cannot, the graph ends there (an empty last
+    // part lets the scheduler go of what it holds) and the futures not sent fail with
+    // that error. Messages sent after the graph stay behind it.
+    const ordered = order !== null ? [...tasks].sort((a, b) => order.get(a.key)! - order.get(b.key)!) : tasks;
     const want = new Set(wanted);
     const graph = randomToken();
-    for (let i = 0; i < msgs.length; i += GRAPH_PART) {
-      const part = msgs.slice(i, i + GRAPH_PART);
-      const keys: string[] = [];
-      for (const m of part) if (want.delete(m.key)) keys.push(m.key);
-      const more = i + GRAPH_PART < msgs.length;
-      if (!more) keys.push(...want); // wanted keys outside the graph (known to the scheduler already)
-      this.comm.send({ op: Op.updateGraph, tasks: part, keys, graph, more, ...tag }, PACKET_WEIGHT);
+    const build = (from: number): TaskMsg[] => {
+      const part = ordered.slice(from, from + GRAPH_PART);
+      return part.map((t, j) => toMsg(t, from + j)); // (toMsg takes the order from `order` when the graph has one)
+    };
+    const first = build(0);
+    let failed = false;
+    for (let i = 0; i < ordered.length; i += GRAPH_PART) {
+      const from = i;
+      this.comm.sendLazy(() => {
+        if (failed) return null;
+        let part: TaskMsg[];
+        try {
+          part = from === 0 ? first : build(from);
+        } catch (err) {
+          failed = true;
+          const unsent = ordered.slice(from);
+          for (const t of unsent) want.delete(t.key);
+          const bad = unsent.slice(0, GRAPH_PART).find((t) => !canSerialize(t));
+          this.failUnsent(unsent, err, bad?.key ?? unsent[0]!.key);
+          // wanted keys outside the graph (known to the scheduler already) are what is left in `want`
+          return { op: Op.updateGraph, tasks: [], keys: [...want], graph, more: false, ...tag };
+        }
+        const keys: string[] = [];
+        for (const m of part) if (want.delete(m.key)) keys.push(m.key);
+        const more = from + GRAPH_PART < ordered.length;
+        if (!more) keys.push(...want); // wanted keys outside the graph (known to the scheduler already)
+        return { op: Op.updateGraph, tasks: part, keys, graph, more, ...tag };
+      }, PACKET_WEIGHT);
+    }
+  }
+
+  /** The futures of a large graph's tasks that could not be sent fail with the serialization error. */
+  private failUnsent(unsent: readonly TaskDef[], err: unknown, culprit: string): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    for (const t of unsent) {
+      const message = t.key === culprit ? `the arguments of task ${culprit} cannot be sent: ${e.message}` : `not sent: the graph stopped at task ${culprit}, whose arguments cannot be sent: ${e.message}`;
+      const st = this.keys.get(t.key);
+      if (!st || st.status !== "pending") continue;
+      st.error = { name: e.name, message, stack: e.stack ?? "" };
+      st.blame = t.key;
+      st.settle("error");
     }
   }
 
@@ -649,6 +691,15 @@ export class Client implements FutureOwner {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+function canSerialize(t: TaskDef): boolean {
+  try {
+    specPayload(t);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -44,9 +44,12 @@ const MAX_EARLY_MESSAGES = 10_000;
 /** Weight of messages per packet (see {@link Comm.send}): ~10k small messages, or a 10k-task part of a graph. */
 export const PACKET_WEIGHT = 10_000;
 
+/** A message made when its packet is written (see {@link Comm.sendLazy}); null sends nothing. */
+export type LazyMessage = () => Message | null;
+
 export class Comm {
-  /** Messages waiting for the next packet, and their weights. */
-  private queue: Message[] = [];
+  /** Messages waiting for the next packet (or the functions that make them), and their weights. */
+  private queue: (Message | LazyMessage)[] = [];
   private weights: number[] = [];
   private queueHead = 0;
   private scheduled = false;
@@ -158,6 +161,18 @@ export class Comm {
   }
 
   /**
+   * Queues a message that `make` builds when its packet is written, in
+   * order with everything else sent: a producer of a large stream of
+   * messages (the parts of a million-task graph) pays for building each one
+   * in the turn that sends it, not all at once in the caller's. `make`
+   * returns null to send nothing; it must not throw (a throw closes the
+   * connection, as an unencodable message does).
+   */
+  sendLazy(make: LazyMessage, weight = 1): void {
+    this.send(make as unknown as Message, weight);
+  }
+
+  /**
    * Lets the process exit while this connection is open and idle: the
    * socket is unref'd, and ref'd again only while a request of ours waits
    * for its reply. Used for the links of an embedded cluster and of a
@@ -264,7 +279,7 @@ export class Comm {
     let weight = 0;
     do weight += this.weights[end++]!;
     while (end < this.queue.length && weight + this.weights[end]! <= PACKET_WEIGHT);
-    const msgs = this.queueHead === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.queueHead, end);
+    const queued = this.queueHead === 0 && end === this.queue.length ? this.queue : this.queue.slice(this.queueHead, end);
     if (end === this.queue.length) {
       this.clearQueue();
     } else {
@@ -279,6 +294,17 @@ export class Comm {
     }
     let bufs: Uint8Array[];
     try {
+      let msgs = queued as Message[];
+      for (let i = 0; i < queued.length; i++) {
+        if (typeof queued[i] !== "function") continue;
+        msgs = [];
+        for (const m of queued) {
+          const v = typeof m === "function" ? m() : m;
+          if (v !== null) msgs.push(v);
+        }
+        break;
+      }
+      if (msgs.length === 0) return;
       bufs = encodePacket(msgs);
     } catch (err) {
       this.shutdown(new ProtocolError(`cannot encode message to ${this.peerAddress}`, { cause: err }));

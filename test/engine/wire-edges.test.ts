@@ -266,3 +266,27 @@ test("idle connections to a worker's data port are closed after the idle timeout
     await c?.close();
   }
 });
+
+test("sendLazy: a message made when its packet is written keeps its place among plain sends; null sends nothing; a make that has not run yet costs nothing", async () => {
+  let serverSide: import("../../src/comm/index.ts").Comm | null = null;
+  const l = await listen("tcp://127.0.0.1:0", (c) => (serverSide = c), { name: "test listener", accepts: Accepts.clientFromScheduler });
+  try {
+    const peer = await connect(l.address, { timeoutMs: 5000, accepts: Accepts.clientFromScheduler });
+    await until(() => serverSide !== null, "the server side of the connection");
+    const got: string[] = [];
+    serverSide!.onMessage((m) => void got.push(m["key"] as string));
+    const made: number[] = [];
+    peer.send({ op: "key-cancelled", key: "a" });
+    peer.sendLazy(() => (made.push(1), { op: "key-cancelled", key: "b" }), 10_000);
+    peer.sendLazy(() => (made.push(2), null), 10_000);
+    peer.send({ op: "key-cancelled", key: "c" });
+    peer.sendLazy(() => (made.push(3), { op: "key-cancelled", key: "d" }), 10_000);
+    assert.deepEqual(made, [], "nothing is made in the caller's turn");
+    await until(() => got.length === 4, "four messages");
+    assert.deepEqual(got, ["a", "b", "c", "d"]);
+    assert.deepEqual(made, [1, 2, 3]);
+    peer.close();
+  } finally {
+    await l.close();
+  }
+});
