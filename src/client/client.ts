@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { isMainThread } from "node:worker_threads";
 import { Comm, connect, PACKET_WEIGHT, tlsFromEnv, type Message, type TlsOptions } from "../comm/index.ts";
-import { bundles, shipFunction } from "../code/ship.ts";
+import { bundles, prepareShipping, shipFunction } from "../code/ship.ts";
 import { Delayed, collectGraph, type LazyArgs } from "../graph/delayed.ts";
 import { orderGraph } from "../graph/order.ts";
 import { replaceKeyed, TASK_KEY } from "../graph/refs.ts";
@@ -142,7 +142,11 @@ export class Client implements FutureOwner {
       target = cluster.schedulerAddress;
     }
     try {
-      const comm = await connect(target, { timeoutMs: opts.timeout ?? 10_000, ...(opts.tls ? { tls: opts.tls } : {}), token, role: "client", accepts: Accepts.clientFromScheduler });
+      const connecting = connect(target, { timeoutMs: opts.timeout ?? 10_000, ...(opts.tls ? { tls: opts.tls } : {}), token, role: "client", accepts: Accepts.clientFromScheduler });
+      // while the handshake and the workers' start-up are under way: the
+      // inspector's script table, and the entry script's bundle in the background
+      void prepareShipping();
+      const comm = await connecting;
       const client = new Client(comm, target, cluster, opts);
       const reply = await comm.request({ op: Op.registerClient, id: client.id, version: VERSION }, opts.timeout ?? 10_000);
       if (reply["status"] !== "ok") {

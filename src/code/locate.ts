@@ -64,3 +64,16 @@ export function locateFunction(fn: (...args: never[]) => unknown): string | null
     return null;
   }
 }
+
+/**
+ * Opens the inspector session and reads the script table now (tens of ms in
+ * a program that has loaded a few hundred modules), so the first
+ * {@link locateFunction} does not pay for it. Never throws.
+ */
+export function prepareLocator(): void {
+  try {
+    ensureSession();
+  } catch {
+    /* locateFunction will try again, and fall back to shipping source */
+  }
+}

@@ -19,7 +19,7 @@ import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import type { ErrorRecord } from "../protocol/messages.ts";
-import type { ThreadEncode, ThreadEncoded, ThreadEvict, ThreadGc, ThreadResult, ThreadTask } from "./thread.ts";
+import type { ThreadEncode, ThreadEncoded, ThreadEvict, ThreadGc, ThreadReady, ThreadResult, ThreadTask } from "./thread.ts";
 
 /** A finished task; `result: null` means the value stays resident in an executor thread. */
 export type ExecResult =
@@ -46,6 +46,8 @@ interface Slot {
   resident: Map<string, number>;
   /** Encode requests waiting for their answer. */
   encoding: Map<number, { resolve(p: Payload): void; reject(e: Error): void }>;
+  /** Settles when the thread is ready for tasks (its preload done) or has died. */
+  ready: Promise<void>;
 }
 
 /** Default budget of decoded values kept per thread. */
@@ -74,6 +76,13 @@ export class Executor {
   /** Called when a resident value has been written (the worker keeps the bytes from now on). */
   onEncoded: (key: string, p: Payload) => void = () => undefined;
   private readonly encodes = new Map<string, Promise<Payload>>();
+  /**
+   * Settles when every thread started with the executor is ready for tasks:
+   * loaded, and done with its preload (see `thread.ts`), or dead (then
+   * replaced). The worker registers after it, so a registered worker runs its
+   * first task without waiting for its threads.
+   */
+  readonly ready: Promise<void>;
 
   constructor(
     readonly nthreads: number,
@@ -82,12 +91,19 @@ export class Executor {
     private readonly cacheBudget = DEFAULT_THREAD_CACHE_BYTES,
   ) {
     for (let i = 0; i < nthreads; i++) this.slots.push(this.makeSlot());
+    this.ready = Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
   }
 
   private makeSlot(): Slot {
-    const slot: Slot = { worker: spawnThread(this.codeDir, this.env), busy: null, cache: new Map(), cacheBytes: 0, resident: new Map(), encoding: new Map() };
+    let isReady!: () => void;
+    const ready = new Promise<void>((r) => (isReady = r));
+    const slot: Slot = { worker: spawnThread(this.codeDir, this.env), busy: null, cache: new Map(), cacheBytes: 0, resident: new Map(), encoding: new Map(), ready };
     slot.worker.unref();
-    slot.worker.on("message", (r: ThreadResult | ThreadEncoded) => {
+    slot.worker.on("message", (r: ThreadResult | ThreadEncoded | ThreadReady) => {
+      if ("ready" in r) {
+        isReady();
+        return;
+      }
       if ("encoded" in r) {
         const e = slot.encoding.get(r.id);
         slot.encoding.delete(r.id);
@@ -103,6 +119,7 @@ export class Executor {
       this.pump();
     });
     const onDeath = (err: Error | null): void => {
+      isReady();
       if (!this.slots.includes(slot)) return; // error and exit both report a death
       const b = slot.busy;
       slot.busy = null;

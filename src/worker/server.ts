@@ -156,6 +156,9 @@ export class WorkerServer {
       },
     );
     this.address = this.listener.address;
+    // registered means ready: threads that are still loading (the preload of
+    // `shoal`, ~0.3 s) would make the first tasks wait; never block for long
+    await waitAtMost(this.executor.ready, THREADS_READY_WAIT_MS);
     // a registration refused for a retriable reason (another process still
     // holds this address at the scheduler) is tried again until deathTimeout
     const deadline = Date.now() + (this.opts.deathTimeout ?? 60) * 1000;
@@ -564,6 +567,16 @@ export class RegistrationRefused extends Error {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Longest a starting worker waits for its executor threads to be ready before it registers anyway. */
+const THREADS_READY_WAIT_MS = 10_000;
+
+/** Waits for `p`, or `ms` at most. */
+function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Exponential backoff with full jitter: 100 ms doubling to 5 s. */
 function backoffMs(attempt: number): number {

@@ -60,6 +60,11 @@ export type ThreadResult =
   | { id: number; ok: true; result: Payload | null; resident?: true; nbytes: number; type: string; start: number; stop: number }
   | { id: number; ok: false; error: ReturnType<typeof errorToRecord>; start: number; stop: number };
 
+/** Sent once, when the thread is ready for tasks (its preload, if any, done). */
+export interface ThreadReady {
+  ready: true;
+}
+
 /** The answer to a {@link ThreadEncode}. */
 export type ThreadEncoded =
   | { encoded: true; id: number; ok: true; result: Payload; nbytes: number }
@@ -234,3 +239,24 @@ port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc | ThreadEncode) => {
   }
   void run(m);
 });
+
+/**
+ * The `shoal` package, which most user modules import (their bundles leave it
+ * external), loaded while the thread waits for its first task, so that task
+ * does not wait for it (~0.3 s and ~35 MB per thread: it loads polars, Arrow
+ * and the AWS SDK). On by default when Shoal runs compiled, where the package
+ * entry shares this thread's modules; off when it runs from its TypeScript
+ * sources (tests, development), where it would be a second copy. Set
+ * `SHOAL_THREAD_PRELOAD` to `1` or `0` to choose. The thread says it is ready
+ * once the preload is done, and the worker registers after its threads are
+ * ready (`Executor.ready`).
+ */
+const preload = process.env["SHOAL_THREAD_PRELOAD"] ?? (import.meta.url.endsWith(".js") ? "1" : "0");
+const readyMsg: ThreadReady = { ready: true };
+if (preload === "1") {
+  const entry = "shoal"; // a variable: the compiler must not resolve it (dist may not exist yet)
+  // a failed preload is not this thread's failure: a task that imports shoal reports it
+  void import(entry).catch(() => undefined).then(() => port.postMessage(readyMsg));
+} else {
+  port.postMessage(readyMsg);
+}
