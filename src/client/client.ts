@@ -85,6 +85,8 @@ export class Client implements FutureOwner {
   readonly id = `client-${randomUUID()}`;
   private readonly keys = new Map<string, KeyState>();
   private readonly uploaded = new Set<string>();
+  /** One weak reference to this client for all its futures' finalizers (not one per future). */
+  private readonly weakSelf = new WeakRef(this);
   private readonly workerComms = new Map<string, Promise<Comm>>();
   private releaseQueue: string[] = [];
   private closed = false;
@@ -611,12 +613,13 @@ export class Client implements FutureOwner {
       this.keys.set(key, st);
     }
     const f = new Future<T>(key, st, this);
-    registry.register(f, { client: new WeakRef(this), state: st }, f);
+    registry.register(f, { client: this.weakSelf, state: st }, f);
     return f;
   }
 
   /** @internal */
-  releaseKey(state: KeyState): void {
+  releaseKey(state: KeyState, future: Future): void {
+    registry.unregister(future); // released now: its collection later is not a second release
     this.releaseKeyState(state);
   }
 

@@ -66,7 +66,8 @@ export class KeyState {
 export interface FutureOwner {
   fetchResult(state: KeyState): Promise<unknown>;
   cancel(futures: Future[]): Promise<void>;
-  releaseKey(state: KeyState): void;
+  /** An explicit `release()` of `future` (which its garbage collection must then not count again). */
+  releaseKey(state: KeyState, future: Future): void;
 }
 
 export class Future<T = unknown> implements HasTaskKey {
@@ -117,7 +118,7 @@ export class Future<T = unknown> implements HasTaskKey {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.owner.releaseKey(this.state);
+    this.owner.releaseKey(this.state, this);
   }
 
   toString(): string {

@@ -5,6 +5,8 @@ import { asCompleted, delayed, FunctionShippingError, TaskError, wait } from "..
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { add, doubleIt, fail, gated, inc, makeBytes, mark, sum, total } from "../fixtures/tasks.ts";
 import { startHarness, until, type Harness } from "./harness.ts";
 
@@ -148,6 +150,33 @@ test("releasing futures frees results on the workers", async () => {
   for (const f of fs) f.release();
   await until(() => keys.every((k) => !scheduler.state.tasks.has(k)), "scheduler to forget released keys");
   await until(() => h.workers.every((w) => keys.every((k) => !(w as unknown as { store: Map<string, unknown> }).store.has(k))), "workers to free data");
+});
+
+test("a released future that is later garbage collected does not release its key a second time: another future of the key keeps the result", async () => {
+  const { client, scheduler } = h;
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const key = "twice-held-key";
+  let first: ReturnType<typeof client.submit> | null = client.submitWith({ key }, inc, 41);
+  const second = client.submitWith({ key }, inc, 41);
+  assert.equal(await second.result(), 42);
+  first.release();
+  // the collection of the released future must not count as a second release
+  let collected = false;
+  const watcher = new FinalizationRegistry(() => (collected = true));
+  watcher.register(first, null);
+  first = null;
+  for (let i = 0; i < 200 && !collected; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(collected, "the released future was collected");
+  await new Promise((r) => setTimeout(r, 10)); // the client's finalizer ran in the same sweep
+  assert.equal(second.state.refs, 1, "one future of the key is alive");
+  assert.ok(scheduler.state.tasks.has(key), "the scheduler still holds the key the second future refers to");
+  assert.equal(await second.result(), 42);
+  second.release();
+  await until(() => !scheduler.state.tasks.has(key), "the key released once its last future is");
 });
 
 test("self-contained inline functions travel as source; capturing ones are refused with a fix", async () => {
