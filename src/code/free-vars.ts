@@ -3,7 +3,12 @@
  * inline functions that capture outer variables: their text alone would not
  * run on a worker.
  */
-import * as acorn from "acorn";
+import type * as acorn from "acorn";
+import { createRequire } from "node:module";
+
+// loaded on first use: every executor thread that imports `shoal` loads this file
+const requireAcorn = createRequire(import.meta.url);
+let parser: typeof acorn | null = null;
 
 type Node = acorn.Node & Record<string, unknown>;
 
@@ -31,7 +36,8 @@ function parseFunction(source: string): Node {
   let lastErr: unknown;
   for (const text of attempts) {
     try {
-      return acorn.parse(text, { ecmaVersion: "latest", sourceType: "module" }) as unknown as Node;
+      parser ??= requireAcorn("acorn") as typeof acorn;
+      return parser.parse(text, { ecmaVersion: "latest", sourceType: "module" }) as unknown as Node;
     } catch (err) {
       lastErr = err;
     }
