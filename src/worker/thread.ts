@@ -243,10 +243,11 @@ port.on("message", (m: ThreadTask | ThreadEvict | ThreadGc | ThreadEncode) => {
 /**
  * The `shoal` package, which most user modules import (their bundles leave it
  * external), loaded while the thread waits for its first task, so that task
- * does not wait for it (~0.3 s and ~35 MB per thread: it loads polars, Arrow
- * and the AWS SDK). On by default when Shoal runs compiled, where the package
- * entry shares this thread's modules; off when it runs from its TypeScript
- * sources (tests, development), where it would be a second copy. Set
+ * does not wait for it (~0.25 s of CPU and ~30 MB per thread: ~150 of
+ * Shoal's modules and polars; Arrow and the AWS SDK load on first use). On
+ * by default when Shoal runs compiled, where the package entry shares this
+ * thread's modules; off when it runs from its TypeScript sources (tests,
+ * development), where it would be a second copy. Set
  * `SHOAL_THREAD_PRELOAD` to `1` or `0` to choose. The thread says it is ready
  * once the preload is done, and the worker registers after its threads are
  * ready (`Executor.ready`).
