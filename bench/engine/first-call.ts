@@ -11,7 +11,7 @@
 //
 // Prints a table (medians, and every round's values) and the load averages.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +35,7 @@ interface Sample {
   a2: number;
   b1: number;
   /** First call, per task (the two workers): graph sent → task sent to the worker → module evaluated in the thread → function called → result at the scheduler. */
-  tasks: { toScheduler: number; toWorker: number; importing: number; call: number; toResult: number; threadAge: number }[];
+  tasks: { toScheduler: number; toWorker: number; importing: number; getCode: number; importOnly: number; call: number; toResult: number; threadAge: number }[];
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,7 +57,7 @@ async function child(): Promise<void> {
   const locate = performance.now() - t;
   const s1 = stats();
   t = performance.now();
-  ship.bundleModule(fileURLToPath(url!));
+  const { hash } = ship.bundleModule(fileURLToPath(url!)) as { hash: string };
   const bundle = performance.now() - t;
   const s2 = stats();
   const bundleHow = !ship.bundleStats ? "built" : s2.builds > s1.builds ? "built" : s2.diskHits > s1.diskHits ? "disk cache" : s1.builds > s0.builds ? "built during connect" : s1.diskHits > s0.diskHits ? "disk cache during connect" : "?";
@@ -68,13 +68,20 @@ async function child(): Promise<void> {
   const probes = (await client.gather(fs)) as Probe[];
   const a1 = locate + bundle + (performance.now() - t);
   const story = await client.story(...fs);
-  const tasks = fs.map((f, i) => {
-    const p = probes[i]!;
+  // when each worker had the bundle: the mtime of <local-directory>/code/<hash>.mjs
+  const dir = client.localCluster!.directory;
+  const written = readdirSync(dir).map((w) => join(dir, w, "code", `${hash}.mjs`)).filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs).sort((a, b) => a - b);
+  const byArrival = fs.map((f, i) => ({ f, p: probes[i]! })).map(({ f, p }) => {
     const at = (to: string): number => 1000 * (story.find((e) => e[0] === f.key && e[2] === to)?.[4] ?? NaN);
-    const waiting = at("waiting");
-    const processing = at("processing");
-    const memory = at("memory");
-    return { toScheduler: waiting - sentAt, toWorker: processing - waiting, importing: p.evaluatedAt - processing, call: p.calledAt - p.evaluatedAt, toResult: memory - p.calledAt, threadAge: processing - p.threadStart };
+    return { p, waiting: at("waiting"), processing: at("processing"), memory: at("memory") };
+  }).sort((a, b) => a.processing - b.processing);
+  const tasks = byArrival.map(({ p, waiting, processing, memory }, i) => {
+    const file = written[i] ?? NaN; // paired by order: the worker that got its task first wrote first
+    return {
+      toScheduler: waiting - sentAt, toWorker: processing - waiting, importing: p.evaluatedAt - processing,
+      getCode: file - processing, importOnly: p.evaluatedAt - file,
+      call: p.calledAt - p.evaluatedAt, toResult: memory - p.calledAt, threadAge: processing - p.threadStart,
+    };
   });
 
   t = performance.now();
@@ -161,6 +168,8 @@ async function main(): Promise<void> {
   console.log(row("A1: graph sent → at scheduler", task((t) => t.toScheduler)));
   console.log(row("A1: scheduler → sent to worker", task((t) => t.toWorker)));
   console.log(row("A1: at worker → module evaluated (get-code, import)", task((t) => t.importing)));
+  console.log(row("A1: … of which get-code (bundle file written)", task((t) => t.getCode)));
+  console.log(row("A1: … of which the thread's import", task((t) => t.importOnly)));
   console.log(row("A1: evaluated → called", task((t) => t.call)));
   console.log(row("A1: called → result at scheduler", task((t) => t.toResult)));
   console.log(row("A1: thread age when the task arrived", task((t) => t.threadAge)));
