@@ -52,8 +52,9 @@ async function main(): Promise<void> {
     const step = Math.ceil((hi - lo) / nchunks);
     const ranges: [number, number][] = [];
     for (let a = lo; a < hi; a += step) ranges.push([a, Math.min(hi, a + step)]);
-    // Warm every worker: the first task of a module on a worker imports it
-    // (and `shoal`, which it imports), which is not what this measures.
+    // Warm every worker: the first task of a module on a worker fetches and
+    // imports its bundle (a few ms; the threads preloaded `shoal` before the
+    // worker registered) and runs cold code, which is not what this measures.
     const nw = Number(values.workers);
     await client.gather(client.map(countRange, Array.from({ length: 4 * nw }, (): [number, number] => [lo, lo + 20_000])));
     t = performance.now();
