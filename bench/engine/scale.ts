@@ -2,9 +2,12 @@
 // `delayed` adds at growing sizes, through a local cluster (scheduler in this
 // process, workers as child processes). For each run: wall time, tasks per
 // second, the longest event-loop stall of this process (client + scheduler),
-// its peak RSS. Prints a table and one JSON line per run.
+// its peak RSS, and the scheduler's own longest event-loop stall (its 20 ms
+// tick, read with `schedulerInfo({ resetLoopStats: true })`: the same loop as
+// the program's unless `--scheduler-thread` puts the scheduler on its own
+// thread). Prints a table and one JSON line per run.
 //
-//   node --import tsx bench/engine/scale.ts [--sizes 10000,100000,1000000] [--workloads map,tree] [--workers 2]
+//   node --import tsx bench/engine/scale.ts [--sizes 10000,100000,1000000] [--workloads map,tree] [--workers 2] [--scheduler-thread]
 //   node --import tsx bench/engine/scale.ts --sim 1000x8 [--sizes ...]   (the sans-I/O state machine alone,
 //       with fake workers that finish at once: transitions per second and the longest call)
 //
@@ -90,6 +93,8 @@ interface Row {
   seconds: number;
   tasks_per_s: number;
   max_stall_ms: number;
+  scheduler_stall_ms: number;
+  scheduler_stalls_over_100ms: number;
   p99_delay_ms: number;
   peak_rss_mib: number;
   load: number;
@@ -102,6 +107,7 @@ async function main(): Promise<void> {
       workloads: { type: "string", default: "map,tree" },
       workers: { type: "string", default: "2" },
       sim: { type: "string" },
+      "scheduler-thread": { type: "boolean", default: false },
     },
   });
   if (values.sim !== undefined) {
@@ -118,12 +124,13 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const client = await Client.connect({ cluster: { nworkers: Number(values.workers), nthreads: 1, dashboard: false } });
+  const client = await Client.connect({ cluster: { nworkers: Number(values.workers), nthreads: 1, dashboard: false, schedulerThread: values["scheduler-thread"] === true } });
   await client.gather(client.map(noop, Array.from({ length: 100 }, (_, i) => i)));
   const rows: Row[] = [];
   for (const n of values.sizes!.split(",").map(Number)) {
     for (const w of values.workloads!.split(",")) {
       if (global.gc) global.gc();
+      await client.schedulerInfo({ resetLoopStats: true });
       const stall = new StallMeter();
       const rss = new RssMeter();
       const t = performance.now();
@@ -132,12 +139,15 @@ async function main(): Promise<void> {
       else throw new Error(`unknown workload ${w}`);
       const seconds = (performance.now() - t) / 1000;
       const s = stall.stop();
+      const { loop } = await client.schedulerInfo({ resetLoopStats: true });
       const row: Row = {
         workload: w,
         tasks: w === "tree" ? 2 * Math.max(1, Math.floor((n + 1) / 2)) - 1 : n,
         seconds,
         tasks_per_s: 0,
         max_stall_ms: Math.max(s.maxGapMs, s.histMaxMs),
+        scheduler_stall_ms: loop.maxStallMs,
+        scheduler_stalls_over_100ms: loop.stallsOver100ms,
         p99_delay_ms: s.p99Ms,
         peak_rss_mib: rss.stop() / 2 ** 20,
         load: loadavg()[0]!,
@@ -148,11 +158,12 @@ async function main(): Promise<void> {
     }
   }
   await client.close();
-  console.log("\nworkload  tasks       seconds   tasks/s   longest stall ms  p99 delay ms  peak RSS MiB  load");
+  console.log(`\nscheduler: ${values["scheduler-thread"] ? "its own thread" : "this thread (the program's)"}`);
+  console.log("workload  tasks       seconds   tasks/s   longest stall ms  scheduler stall ms (>100 ms)  p99 delay ms  peak RSS MiB  load");
   for (const r of rows) {
     console.log(
       `${r.workload.padEnd(9)} ${String(r.tasks).padEnd(11)} ${r.seconds.toFixed(2).padEnd(9)} ${r.tasks_per_s.toFixed(0).padEnd(9)} ` +
-        `${r.max_stall_ms.toFixed(0).padEnd(17)} ${r.p99_delay_ms.toFixed(1).padEnd(13)} ${r.peak_rss_mib.toFixed(0).padEnd(13)} ${r.load.toFixed(2)}`,
+        `${r.max_stall_ms.toFixed(0).padEnd(17)} ${`${r.scheduler_stall_ms} (${r.scheduler_stalls_over_100ms})`.padEnd(28)} ${r.p99_delay_ms.toFixed(1).padEnd(13)} ${r.peak_rss_mib.toFixed(0).padEnd(13)} ${r.load.toFixed(2)}`,
     );
   }
 }

@@ -286,9 +286,21 @@ export class Client implements FutureOwner {
     for (const f of futures) if (f.state.status === "pending") f.state.settle("cancelled");
   }
 
-  /** Cluster description: workers with their threads, memory and tasks. */
-  async schedulerInfo(): Promise<{ id: string; address: string; workers: Record<string, { name: string; nthreads: number; memoryLimit: number; host: string; pid: number; nbytes: number; processing: number; status: string; metrics: Record<string, number> }>; tasks: number; services: Record<string, string> }> {
-    const r = await this.comm.request({ op: Op.identity });
+  /**
+   * Cluster description: workers with their threads, memory and tasks, and
+   * the scheduler's event-loop stalls (`loop`: the longest and how many
+   * passed 100 ms, since it started or since the last call with
+   * `{ resetLoopStats: true }`).
+   */
+  async schedulerInfo(opts: { resetLoopStats?: boolean } = {}): Promise<{
+    id: string;
+    address: string;
+    workers: Record<string, { name: string; nthreads: number; memoryLimit: number; host: string; pid: number; nbytes: number; processing: number; status: string; metrics: Record<string, number> }>;
+    tasks: number;
+    services: Record<string, string>;
+    loop: { maxStallMs: number; stallsOver100ms: number; since: number };
+  }> {
+    const r = await this.comm.request({ op: Op.identity, ...(opts.resetLoopStats ? { resetLoopStats: true } : {}) });
     return r["info"] as never;
   }
 

@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SchedulerServer } from "../scheduler/server.ts";
+import { SchedulerThread } from "../scheduler/thread.ts";
 import type { SchedulerConfig } from "../scheduler/state.ts";
 import type { WorkerOptions } from "../worker/server.ts";
 import { WorkerExit } from "../worker/exit-codes.ts";
@@ -50,6 +51,15 @@ export interface LocalClusterOptions {
    * cluster's `token`; with neither, start fails unless `allowUnauthenticated`.
    */
   dashboard?: boolean | string | { address?: string; accessToken?: string; allowUnauthenticated?: boolean };
+  /**
+   * Run the scheduler on its own thread (default: `SHOAL_SCHEDULER_THREAD=1`,
+   * else false): the program's synchronous work (building a million-task
+   * graph, handling a million results) then never stalls the scheduler, which
+   * keeps answering heartbeats and serving the dashboard. Its state is not
+   * readable from the program's thread then (`cluster.scheduler` throws),
+   * `adapt()` is not available, and only the built-in dashboard is served.
+   */
+  schedulerThread?: boolean;
 }
 
 /** A dashboard attached to a scheduler, as {@link LocalCluster} sees it. */
@@ -116,7 +126,22 @@ export class LocalCluster {
     return this.dashboard?.url ?? null;
   }
 
-  private constructor(readonly scheduler: SchedulerServer, readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit" | "engineThreads">> & LocalClusterOptions) {}
+  private constructor(
+    private readonly inproc: SchedulerServer | null,
+    private readonly thread: SchedulerThread | null,
+    readonly options: Required<Pick<LocalClusterOptions, "nworkers" | "nthreads" | "memoryLimit" | "engineThreads">> & LocalClusterOptions,
+  ) {}
+
+  /** The in-process scheduler (its state, for tests and embedders); not available with `schedulerThread`. */
+  get scheduler(): SchedulerServer {
+    if (this.inproc === null) throw new Error("this cluster's scheduler runs on its own thread (schedulerThread: true): its state is not readable from here; use the dashboard's JSON routes or client.story()");
+    return this.inproc;
+  }
+
+  /** Whether the scheduler runs on its own thread. */
+  get schedulerOnThread(): boolean {
+    return this.thread !== null;
+  }
 
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
     const cores = Math.max(1, os.availableParallelism());
@@ -126,7 +151,7 @@ export class LocalCluster {
     checkPositiveInt("nworkers", nworkers, true);
     checkPositiveInt("nthreads", nthreads, false);
     const pool = engineThreads(opts.engineThreads); // validated before anything starts
-    const scheduler = await new SchedulerServer({
+    const schedulerOptions = {
       address: opts.address ?? "tcp://127.0.0.1:0",
       // an embedded scheduler never holds the program open by itself: a
       // script that forgot `close()` ends when its work does (see utils/keepalive.ts)
@@ -135,12 +160,23 @@ export class LocalCluster {
       ...(opts.workerTtl !== undefined ? { workerTtl: opts.workerTtl } : {}),
       ...(opts.token !== undefined ? { token: opts.token } : {}),
       ...(opts.scheduler ? { config: opts.scheduler } : {}),
-    }).start();
-    const cluster = new LocalCluster(scheduler, { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool });
+    };
+    const full = { ...opts, nworkers, nthreads, memoryLimit, engineThreads: pool };
+    const onThread = opts.schedulerThread ?? process.env["SHOAL_SCHEDULER_THREAD"] === "1";
+    let cluster: LocalCluster;
+    if (onThread) {
+      if (dashboardStarter !== null && (opts.dashboard ?? true) !== false) throw new Error("schedulerThread serves only the built-in dashboard: LocalCluster.useDashboard(null), or dashboard: false");
+      const dashboard = dashboardAddress(opts.dashboard ?? true, opts.token);
+      const thread = await SchedulerThread.start({ scheduler: schedulerOptions, dashboard });
+      cluster = new LocalCluster(null, thread, full);
+    } else {
+      cluster = new LocalCluster(await new SchedulerServer(schedulerOptions).start(), null, full);
+    }
     openClusters.add(cluster);
     installExitHooks();
     try {
-      cluster.dashboard = await startClusterDashboard(scheduler, opts.dashboard ?? true, opts.token);
+      if (cluster.inproc !== null) cluster.dashboard = await startClusterDashboard(cluster.inproc, opts.dashboard ?? true, opts.token);
+      else if (cluster.thread!.dashboardUrl !== null) cluster.dashboard = { url: cluster.thread!.dashboardUrl, close: async () => undefined };
       for (let i = 0; i < nworkers; i++) cluster.spawnWorker(`local-${i}`);
     } catch (err) {
       await cluster.close();
@@ -150,7 +186,7 @@ export class LocalCluster {
   }
 
   get schedulerAddress(): string {
-    return this.scheduler.address;
+    return this.thread?.address ?? this.scheduler.address;
   }
 
   /** The cluster token (for `Client.connect(cluster)`). */
@@ -174,6 +210,7 @@ export class LocalCluster {
    * ```
    */
   adapt(opts: AdaptOptions = {}): Adaptive {
+    if (this.thread !== null) throw new Error("adapt() needs the scheduler in this thread: start the cluster without schedulerThread");
     void this.adaptive?.stop();
     this.adaptive = new Adaptive(this.scheduler, new LocalProcessLauncher(this), opts).start();
     return this.adaptive;
@@ -183,7 +220,7 @@ export class LocalCluster {
   spawnWorker(name: string): LocalWorker {
     const o = this.options;
     const wopts: WorkerOptions = {
-      scheduler: this.scheduler.address,
+      scheduler: this.schedulerAddress,
       name,
       nthreads: o.nthreads,
       memoryLimit: o.memoryLimit,
@@ -223,12 +260,14 @@ export class LocalCluster {
   /** Resolves when `n` workers (default: all started) are registered. */
   async waitForWorkers(n = this.workers.length, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.scheduler.state.workers.size < n) {
+    const registered = async (): Promise<number> => (this.thread !== null ? await this.thread.workerCount() : this.scheduler.state.workers.size);
+    let count: number;
+    while ((count = await registered()) < n) {
       const dead = this.workers.filter((w) => w.process.exitCode !== null);
       if (dead.length > 0 && this.workers.length - dead.length < n) {
         throw new Error(`local cluster: ${dead.length} worker process(es) exited during start-up (exit code ${dead[0]!.process.exitCode})`);
       }
-      if (Date.now() > deadline) throw new Error(`local cluster: only ${this.scheduler.state.workers.size} of ${n} workers registered after ${timeoutMs} ms`);
+      if (Date.now() > deadline) throw new Error(`local cluster: only ${count} of ${n} workers registered after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -243,6 +282,7 @@ export class LocalCluster {
     this.closed = true;
     openClusters.delete(this);
     for (const w of this.workers) if (w.process.exitCode === null && w.process.signalCode === null) w.process.kill("SIGKILL");
+    this.thread?.terminateNow();
     rmSync(this.directory, { recursive: true, force: true });
   }
 
@@ -251,7 +291,8 @@ export class LocalCluster {
     this.closed = true;
     openClusters.delete(this);
     await this.adaptive?.stop();
-    this.scheduler.closeWorkers("cluster closing");
+    if (this.thread !== null) await this.thread.closeWorkers("cluster closing").catch(() => undefined);
+    else this.scheduler.closeWorkers("cluster closing");
     await new Promise((r) => setTimeout(r, 20));
     const exits = this.workers.map(
       (w) =>
@@ -270,14 +311,15 @@ export class LocalCluster {
     );
     await Promise.all(exits);
     await this.dashboard?.close();
-    await this.scheduler.close();
+    if (this.thread !== null) await this.thread.close();
+    else await this.scheduler.close();
     rmSync(this.directory, { recursive: true, force: true });
   }
 }
 
-async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClusterOptions["dashboard"], clusterToken: string | undefined): Promise<DashboardHandle | null> {
+/** Where a cluster's dashboard listens and who may see it (null: no dashboard), from the `dashboard` option. */
+function dashboardAddress(opt: LocalClusterOptions["dashboard"], clusterToken: string | undefined): Parameters<DashboardStarter>[1] | null {
   if (opt === undefined || opt === false) return null;
-  const start = dashboardStarter ?? (await builtinDashboard());
   const o = typeof opt === "object" ? opt : {};
   const access = {
     ...(o.accessToken !== undefined ? { accessToken: o.accessToken } : {}),
@@ -286,14 +328,21 @@ async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClust
     unref: true,
   };
   const text = typeof opt === "string" ? opt : o.address;
-  if (text === undefined) return start(scheduler, { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access });
+  if (text === undefined) return { host: "127.0.0.1", port: 8787, anyPortIfBusy: true, ...access };
   const i = text.lastIndexOf(":");
   const host = i > 0 ? text.slice(0, i).replace(/^\[(.*)\]$/, "$1") : "127.0.0.1";
   const port = Number(i >= 0 ? text.slice(i + 1) : text);
   if (!Number.isInteger(port) || port < 0 || port > 65535 || (i >= 0 && text.slice(i + 1) === "")) {
     throw new RangeError(`options.dashboard must be true, false, "HOST:PORT" or { address: "HOST:PORT", ... }, got '${text}'`);
   }
-  return start(scheduler, { host, port, anyPortIfBusy: false, ...access });
+  return { host, port, anyPortIfBusy: false, ...access };
+}
+
+async function startClusterDashboard(scheduler: SchedulerServer, opt: LocalClusterOptions["dashboard"], clusterToken: string | undefined): Promise<DashboardHandle | null> {
+  const address = dashboardAddress(opt, clusterToken);
+  if (address === null) return null;
+  const start = dashboardStarter ?? (await builtinDashboard());
+  return start(scheduler, address);
 }
 
 /** Clusters of this process not yet closed: the exit and signal hooks close them. */

@@ -73,7 +73,8 @@ export const Messages = {
   "cancel-keys": obj({ keys }),
   gather: obj({ keys }),
   scatter: obj({ data: rec(payload), broadcast: opt(bool) }),
-  identity: obj({}),
+  /** The cluster description; `resetLoopStats` restarts the event-loop stall counts after this reply. */
+  identity: obj({ resetLoopStats: opt(bool) }),
   "put-code": obj({ hash: str, code: payload }),
   "get-code": obj({ hash: str }),
   "close-client": obj({}),

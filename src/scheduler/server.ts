@@ -38,6 +38,10 @@ export interface SchedulerOptions {
 }
 
 export const DEFAULT_WORKER_TTL = 30;
+/** Period of the scheduler's event-loop tick (its responsiveness measure). */
+export const TICK_MS = 20;
+/** A stall longer than this is logged (Dask: `distributed.admin.tick.limit`, 3 s). */
+const TICK_WARN_MS = Number(process.env["SHOAL_TICK_WARN_MS"] ?? 3000);
 
 interface Peer {
   kind: "worker" | "client";
@@ -107,7 +111,41 @@ export class SchedulerServer {
       this.flush();
     }, Math.max(100, Math.min(1000, (ttl * 1000) / 4)));
     this.ttlTimer.unref();
+    this.loop.last = performance.now();
+    this.loop.since = Date.now();
+    this.tickTimer = setInterval(() => this.onTick(), TICK_MS);
+    this.tickTimer.unref();
     return this;
+  }
+
+  /** Event-loop responsiveness, from a {@link TICK_MS} timer: the longest gap past its period, and gaps over 100 ms. */
+  private readonly loop = { last: 0, maxStallMs: 0, stallsOver100ms: 0, since: 0 };
+  private tickTimer: NodeJS.Timeout | null = null;
+
+  private onTick(): void {
+    const now = performance.now();
+    const stall = Math.max(0, now - this.loop.last - TICK_MS);
+    this.loop.last = now;
+    if (stall > this.loop.maxStallMs) this.loop.maxStallMs = stall;
+    if (stall > 100) this.loop.stallsOver100ms++;
+    // as Dask warns: nothing was answered meanwhile (heartbeats, clients, the dashboard)
+    if (stall > TICK_WARN_MS) log("scheduler", `event loop unresponsive for ${(stall / 1000).toFixed(2)} s: heartbeats, clients and the dashboard were not answered meanwhile (a long synchronous pass in this process; an embedded scheduler can run on its own thread: schedulerThread / SHOAL_SCHEDULER_THREAD=1)`);
+  }
+
+  /**
+   * The scheduler's event-loop stalls since it started or since the last
+   * read with `reset` (as Dask's tick-duration metric resets when scraped):
+   * the longest, and how many passed 100 ms.
+   */
+  loopStats(reset = false): { maxStallMs: number; stallsOver100ms: number; since: number } {
+    this.onTick(); // a stall in progress up to now counts too
+    const r = { maxStallMs: Math.round(this.loop.maxStallMs), stallsOver100ms: this.loop.stallsOver100ms, since: this.loop.since };
+    if (reset) {
+      this.loop.maxStallMs = 0;
+      this.loop.stallsOver100ms = 0;
+      this.loop.since = Date.now();
+    }
+    return r;
   }
 
   private logEvent(msg: string): void {
@@ -288,7 +326,7 @@ export class SchedulerServer {
         break;
       case Op.gather: p.comm.reply(m, { ...locateKeys(s, m["keys"] as string[]) }); break;
       case Op.scatter: this.scatter(p, m); break;
-      case Op.identity: p.comm.reply(m, { info: this.identity() }); break;
+      case Op.identity: p.comm.reply(m, { info: { ...this.identity(), loop: this.loopStats(m["resetLoopStats"] === true) } }); break;
       case Op.story: p.comm.reply(m, { story: s.story((m as Msg<"story">).keys) }); break;
       case Op.progress: {
         const q = m as Msg<"progress">;
@@ -432,6 +470,7 @@ export class SchedulerServer {
     if (this.closed) return;
     this.closed = true;
     if (this.ttlTimer) clearInterval(this.ttlTimer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
     for (const c of [...this.workerComms.values(), ...this.clientComms.values()]) c.close();
     await this.listener?.close();
   }
