@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Client, delayed, LocalCluster } from "../../src/index.ts";
-import { add, inc } from "../fixtures/tasks.ts";
+import { add, inc, sumPairs, tagged } from "../fixtures/tasks.ts";
 
 function busy(ms: number): void {
   const end = performance.now() + ms;
@@ -66,5 +66,27 @@ test("SHOAL_SCHEDULER_THREAD=1 puts an embedded scheduler on its own thread", as
   } finally {
     delete process.env["SHOAL_SCHEDULER_THREAD"];
     await client?.close();
+  }
+});
+
+test("with the scheduler on its own thread, SIGKILL of a worker mid-graph still gives the correct result (recomputed from lineage)", async () => {
+  const client = await Client.connect({ cluster: { nworkers: 2, nthreads: 1, workerTtl: 5, dashboard: false, schedulerThread: true } });
+  try {
+    const cluster = client.localCluster!;
+    const parts = Array.from({ length: 120 }, (_, i) => delayed(tagged)(i, 15));
+    const sums = [];
+    for (let i = 0; i < 120; i += 20) sums.push(delayed(sumPairs)(parts.slice(i, i + 20)));
+    const futures = client.persist(sums);
+    await futures[0]!.wait(); // results exist on both workers by now
+    cluster.workers[0]!.process.kill("SIGKILL");
+    const results = await client.gather(futures);
+    assert.equal(results.reduce((a, b) => a + b, 0), (119 * 120) / 2);
+    // the scheduler notices the closed connection; synchronize on its state, read over the wire
+    const deadline = Date.now() + 60_000;
+    let n = 2;
+    while ((n = Object.keys((await client.schedulerInfo()).workers).length) > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(n, 1, "the dead worker was removed");
+  } finally {
+    await client.close();
   }
 });
