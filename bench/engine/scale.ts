@@ -5,7 +5,9 @@
 // its peak RSS, and the scheduler's own longest event-loop stall (its 20 ms
 // tick, read with `schedulerInfo({ resetLoopStats: true })`: the same loop as
 // the program's unless `--scheduler-thread` puts the scheduler on its own
-// thread). Prints a table and one JSON line per run.
+// thread). Tasks per second end when the results are gathered; the stall
+// columns run on until the scheduler has forgotten the graph's tasks.
+// Prints a table and one JSON line per run.
 //
 //   node --import tsx bench/engine/scale.ts [--sizes 10000,100000,1000000] [--workloads map,tree] [--workers 2] [--scheduler-thread]
 //   node --import tsx bench/engine/scale.ts --sim 1000x8 [--sizes ...]   (the sans-I/O state machine alone,
@@ -138,6 +140,9 @@ async function main(): Promise<void> {
       else if (w === "tree") await runTree(client, n);
       else throw new Error(`unknown workload ${w}`);
       const seconds = (performance.now() - t) / 1000;
+      // the stall columns include the release of the graph (the futures are dropped and the
+      // scheduler forgets every task): wait for it before reading them
+      while ((await client.schedulerInfo()).tasks > 0) await new Promise((r) => setTimeout(r, 20));
       const s = stall.stop();
       const { loop } = await client.schedulerInfo({ resetLoopStats: true });
       const row: Row = {
