@@ -41,6 +41,20 @@ interface Pending {
 
 /** Messages that arrive before a handler is set are kept, up to this many. */
 const MAX_EARLY_MESSAGES = 10_000;
+/**
+ * Bytes of received packets a connection handles per turn of the event
+ * loop before it stops reading until the next turn (a packet is always
+ * handled whole; a large one only ends the turn after it).
+ */
+export const TURN_BYTES = turnBytesFromEnv();
+
+function turnBytesFromEnv(): number {
+  const v = process.env["SHOAL_COMM_TURN_BYTES"];
+  if (v === undefined || v === "") return 256 * 1024;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : Infinity; // 0 (or junk) turns the budget off
+}
+
 /** Weight of messages per packet (see {@link Comm.send}): ~10k small messages, or a 10k-task part of a graph. */
 export const PACKET_WEIGHT = 10_000;
 
@@ -251,8 +265,34 @@ export class Comm {
   resumeReading(): void {
     if (!this.readPaused || this.closed) return;
     this.readPaused = false;
-    this.stream.resume();
+    if (!this.yielding) this.stream.resume();
   }
+
+  /** Bytes of packets handled in this turn of the event loop (see {@link TURN_BYTES}). */
+  private turnBytes = 0;
+  private yielding = false;
+
+  /**
+   * After a turn's worth of packets, stops reading until the next turn:
+   * a socket with a backlog is otherwise read (up to 32 chunks per poll)
+   * and handled in one pass, holding off timers (heartbeats, the
+   * scheduler's tick) for as long as the backlog takes.
+   */
+  private countTurn(bytes: number): void {
+    if (this.turnBytes === 0 && !this.yielding) setImmediate(this.endTurn);
+    this.turnBytes += bytes;
+    if (this.turnBytes >= TURN_BYTES && !this.yielding && !this.closed) {
+      this.yielding = true;
+      this.stream.pause();
+    }
+  }
+
+  private readonly endTurn = (): void => {
+    this.turnBytes = 0;
+    if (!this.yielding) return;
+    this.yielding = false;
+    if (!this.readPaused && !this.closed) setTimeout(() => { if (!this.readPaused && !this.closed && !this.yielding) this.stream.resume(); }, 0);
+  };
 
   private onDrain(): void {
     const w = this.drainWaiters;
@@ -342,6 +382,9 @@ export class Comm {
         this.dispatch(m);
         if (this.closed) return;
       }
+      let bytes = 0;
+      for (const f of frames) bytes += f.byteLength;
+      this.countTurn(bytes);
     }
   }
 
@@ -429,7 +472,7 @@ export class Comm {
     for (const p of this.pending.values()) p.reject(closedErr);
     this.pending.clear();
     this.onDrain();
-    if (this.readPaused) this.stream.resume();
+    if (this.readPaused || this.yielding) this.stream.resume();
     if (!this.stream.destroyed) setTimeout(() => this.stream.destroy(), 1000).unref();
     for (const h of this.closeHandlers.splice(0)) h(err);
   }

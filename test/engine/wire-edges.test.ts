@@ -7,6 +7,7 @@ import net from "node:net";
 import { WorkerServer } from "../../src/worker/server.ts";
 import { Client } from "../../src/client/client.ts";
 import { connect, HandshakeError, listen, ProtocolError } from "../../src/comm/index.ts";
+import { TURN_BYTES } from "../../src/comm/comm.ts";
 import { Accepts, PROTOCOL_VERSION } from "../../src/protocol/messages.ts";
 import { inc, makeBytes } from "../fixtures/tasks.ts";
 import { fuzzPort, packet, RawPeer } from "../support/wire-fuzz.ts";
@@ -286,6 +287,36 @@ test("sendLazy: a message made when its packet is written keeps its place among 
     assert.deepEqual(got, ["a", "b", "c", "d"]);
     assert.deepEqual(made, [1, 2, 3]);
     peer.close();
+  } finally {
+    await l.close();
+  }
+});
+
+test("a receiver with a backlog handles at most a turn's worth of packets (TURN_BYTES) before its timers run", async () => {
+  let serverSide: import("../../src/comm/index.ts").Comm | null = null;
+  const l = await listen("tcp://127.0.0.1:0", (c) => (serverSide = c), { name: "test listener", accepts: Accepts.clientFromScheduler });
+  try {
+    const peer = new RawPeer(l.address);
+    await peer.connected();
+    assert.equal((await peer.handshake())?.["op"], "welcome");
+    await until(() => serverSide !== null, "the server side of the connection");
+    const n = 40;
+    let handled = 0;
+    let sinceTick = 0;
+    let most = 0;
+    serverSide!.onMessage(() => {
+      handled++;
+      sinceTick++;
+      most = Math.max(most, sinceTick);
+    });
+    const tick = setInterval(() => (sinceTick = 0), 1);
+    // the whole backlog at once: 40 packets of ~100 KiB (a turn, 256 KiB, is three of them)
+    const one = packet([{ op: "key-cancelled", key: "k".repeat(100 * 1024) }]);
+    peer.write(Buffer.concat(Array.from({ length: n }, () => one)));
+    await until(() => handled === n, "all messages handled", 60_000);
+    clearInterval(tick);
+    assert.ok(most <= 4, `${most} packets were handled without a timer running in between (a turn is ${TURN_BYTES} bytes)`);
+    peer.destroy();
   } finally {
     await l.close();
   }
