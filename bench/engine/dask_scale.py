@@ -14,7 +14,8 @@ scheduled), the scheduler's own event-loop stall (a 20 ms tornado
 PeriodicCallback on the scheduler's loop, installed with run_on_scheduler:
 the gap past its period, the same measure as Shoal's scheduler tick), the
 peak RSS of this process (client + scheduler; sampled every 100 ms) and the
-1-minute load average. Prints one JSON line per run and a table in the
+1-minute load average. Tasks per second end when the results are gathered;
+the stall columns run on until the scheduler has forgotten the graph. Prints one JSON line per run and a table in the
 columns of scale.ts.
 
   /usr/bin/python3 bench/engine/dask_scale.py [--sizes 10000,100000,200000] [--workloads map,tree] [--workers 2] [--saturation 1.1]
@@ -86,6 +87,10 @@ def read_tick(dask_scheduler=None, reset=True):
         st["max_ms"] = 0.0
         st["over_100"] = 0
     return r
+
+
+def n_tasks(dask_scheduler=None):
+    return len(dask_scheduler.tasks)
 
 
 class StallMeter:
@@ -179,6 +184,10 @@ def main():
             else:
                 raise SystemExit(f"unknown workload {w}")
             seconds = time.perf_counter() - t
+            # as scale.ts: the stall columns run on until the scheduler has forgotten the graph
+            # (the futures were dropped on return; their release is sent to the scheduler)
+            while client.run_on_scheduler(n_tasks) > 0:
+                time.sleep(0.02)
             max_stall = stall.stop()
             tick = client.run_on_scheduler(read_tick)
             tasks = 2 * max(1, (n + 1) // 2) - 1 if w == "tree" else n
