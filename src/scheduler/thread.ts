@@ -12,8 +12,8 @@
  * few operations a LocalCluster needs (worker count, close the workers,
  * close), answered over the thread's message port.
  */
-import { Worker } from "node:worker_threads";
-import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
+import { startModuleThread } from "../utils/module-thread.ts";
 import type { SchedulerOptions } from "./server.ts";
 
 /** What the thread is asked to do, and what it answers. */
@@ -44,14 +44,7 @@ export interface SchedulerThreadOptions {
 const MAIN_URL = new URL(import.meta.url.endsWith(".ts") ? "./thread-main.ts" : "./thread-main.js", import.meta.url);
 
 function spawn(data: SchedulerThreadOptions): Worker {
-  const opts = { workerData: data, env: process.env };
-  if (MAIN_URL.href.endsWith(".ts")) {
-    // from TypeScript sources (tests, development): load through tsx, as executor threads do
-    const api = import.meta.resolve("tsx/esm/api");
-    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(MAIN_URL.href)}); })`;
-    return new Worker(code, { ...opts, eval: true });
-  }
-  return new Worker(fileURLToPath(MAIN_URL), opts);
+  return startModuleThread(MAIN_URL, { workerData: data, env: process.env });
 }
 
 /** Thrown when the scheduler thread fails to start or dies. */

@@ -15,8 +15,8 @@
  * ({@link Executor.encode}) when they must leave it; a thread that dies
  * takes them along ({@link Executor.onLost}).
  */
-import { Worker } from "node:worker_threads";
-import { fileURLToPath } from "node:url";
+import { startModuleThread } from "../utils/module-thread.ts";
+import type { Worker } from "node:worker_threads";
 import { payloadBytes, type Payload } from "../protocol/serialize.ts";
 import type { ErrorRecord } from "../protocol/messages.ts";
 import type { ThreadEncode, ThreadEncoded, ThreadEvict, ThreadGc, ThreadReady, ThreadResult, ThreadTask } from "./thread.ts";
@@ -56,14 +56,7 @@ export const DEFAULT_THREAD_CACHE_BYTES = 256 * 2 ** 20;
 const THREAD_URL = new URL(import.meta.url.endsWith(".ts") ? "./thread.ts" : "./thread.js", import.meta.url);
 
 function spawnThread(codeDir: string, env: Record<string, string>): Worker {
-  const opts = { workerData: { codeDir }, env: { ...process.env, ...env, SHOAL_IN_TASK: "1" } };
-  if (THREAD_URL.href.endsWith(".ts")) {
-    // Running from TypeScript sources (tests, development): load through tsx.
-    const api = import.meta.resolve("tsx/esm/api");
-    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(THREAD_URL.href)}); })`;
-    return new Worker(code, { ...opts, eval: true });
-  }
-  return new Worker(fileURLToPath(THREAD_URL), opts);
+  return startModuleThread(THREAD_URL, { workerData: { codeDir }, env: { ...process.env, ...env, SHOAL_IN_TASK: "1" } });
 }
 
 export class Executor {
