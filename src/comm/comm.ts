@@ -165,6 +165,10 @@ export class Comm {
    * weighs its number of tasks). Order is kept.
    */
   send(msg: Message, weight = 1): void {
+    this.enqueue(msg, weight);
+  }
+
+  private enqueue(msg: Message | LazyMessage, weight: number): void {
     if (this.closed) return;
     this.queue.push(msg);
     this.weights.push(weight);
@@ -183,7 +187,7 @@ export class Comm {
    * connection, as an unencodable message does).
    */
   sendLazy(make: LazyMessage, weight = 1): void {
-    this.send(make as unknown as Message, weight);
+    this.enqueue(make, weight);
   }
 
   /**
